@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the whole suite: unit tests (pure modules, in-process broker), then the integration
+# tests (real clients against real broker processes). One node:test summary per stage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== unit tests"
+node --test --test-reporter=spec dist/broker/
+echo "== integration tests"
+node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec dist/test/integration/

@@ -1,0 +1,21 @@
+import type { BrokerConfig } from './config/broker-config.js';
+import type { Logger } from './io/logger.js';
+import type { TopicRegistry } from './topics/topic-registry.js';
+import type { ProducerIdAllocator } from './topics/producer-id-allocator.js';
+import type { AppendNotifier } from './topics/append-notifier.js';
+
+/** What handlers may reach: the broker's state and services, no sockets. */
+export interface BrokerContext {
+  config: BrokerConfig;
+  clusterId: string;
+  nodeId: number;
+  advertisedHost: string;
+  advertisedPort: number;
+  topics: TopicRegistry;
+  producerIds: ProducerIdAllocator;
+  appendNotifier: AppendNotifier;
+  logger: Logger;
+  nowMs(): number;
+  /** Creates a topic with broker defaults (auto.create.topics.enable); returns a Kafka error code. */
+  autoCreateTopic(name: string): Promise<number>;
+}

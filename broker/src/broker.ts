@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { BrokerConfig } from './config/broker-config.js';
+import type { BrokerContext } from './broker-context.js';
+import type { Logger } from './io/logger.js';
+import { ErrorCode } from './protocol/error-codes.js';
+import { TcpServer } from './server/tcp-server.js';
+import { RequestDispatcher } from './handlers/dispatcher.js';
+import './handlers/index.js';
+import { TopicError, TopicRegistry, writeFileAtomically } from './topics/topic-registry.js';
+import { ProducerIdAllocator } from './topics/producer-id-allocator.js';
+import { AppendNotifier } from './topics/append-notifier.js';
+
+/** Socket write buffer above which a connection stops reading requests. */
+const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
+
+/**
+ * Wiring of one broker process: data directory, topics, the Kafka listener and the periodic
+ * log maintenance (retention, time-based roll). Everything with I/O starts and stops here.
+ */
+export class Broker {
+  private servers: TcpServer[] = [];
+  private maintenanceTimer: NodeJS.Timeout | null = null;
+  private readonly creating = new Map<string, Promise<number>>();
+  context!: BrokerContext;
+  boundPorts: number[] = [];
+
+  constructor(
+    private readonly config: BrokerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const logDir = resolve(this.config.logDirs[0]!);
+    await mkdir(logDir, { recursive: true });
+    const clusterId = await loadOrCreateMetaProperties(logDir, this.config);
+    const topics = await TopicRegistry.open(logDir, this.config);
+    const producerIds = await ProducerIdAllocator.open(logDir);
+    const advertised = this.config.advertisedListeners[0]!;
+    this.context = {
+      config: this.config,
+      clusterId,
+      nodeId: this.config.nodeId,
+      advertisedHost: advertised.host,
+      advertisedPort: advertised.port,
+      topics,
+      producerIds,
+      appendNotifier: new AppendNotifier(),
+      logger: this.logger,
+      nowMs: () => Date.now(),
+      autoCreateTopic: (name) => this.autoCreateTopic(name),
+    };
+    const dispatcher = new RequestDispatcher(this.context);
+    for (const listener of this.config.listeners) {
+      const server = new TcpServer(
+        dispatcher,
+        {
+          requestSizeBytesMax: this.config.socketRequestMaxBytes,
+          inflightRequestsMax: this.config.inflightRequestsPerConnectionMax,
+          writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
+          idleMsMax: this.config.connectionsMaxIdleMs,
+          connectionsMax: this.config.maxConnections,
+        },
+        this.logger,
+      );
+      const bound = await server.listen(listener.host, listener.port);
+      this.servers.push(server);
+      this.boundPorts.push(bound.port);
+      // A listener on port 0 gets a kernel-chosen port; advertise the real one.
+      if (listener === this.config.listeners[0] && advertised.port === 0) this.context.advertisedPort = bound.port;
+    }
+    this.maintenanceTimer = setInterval(() => void this.runMaintenance(), Math.min(this.config.logRetentionCheckIntervalMs, 1000 * 60));
+    this.maintenanceTimer.unref();
+    this.logger.info('Fjord broker started', {
+      nodeId: this.config.nodeId,
+      clusterId,
+      listeners: this.config.listeners.map((l, i) => `${l.name}://${l.host}:${this.boundPorts[i]}`),
+      logDir,
+      topics: topics.list().length,
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+    await Promise.all(this.servers.map((server) => server.close()));
+    await this.context.topics.close();
+    this.logger.info('Fjord broker stopped');
+  }
+
+  private lastRetentionCheckMs = 0;
+
+  /** Time-based roll every pass; retention every log.retention.check.interval.ms. */
+  private async runMaintenance(): Promise<void> {
+    const now = Date.now();
+    const retentionDue = now - this.lastRetentionCheckMs >= this.config.logRetentionCheckIntervalMs;
+    if (retentionDue) this.lastRetentionCheckMs = now;
+    for (const topic of this.context.topics.list()) {
+      for (const partition of topic.partitions) {
+        try {
+          partition.log.maybeRoll(now);
+          if (retentionDue) await partition.log.applyRetention(now);
+        } catch (error) {
+          this.logger.error('log maintenance failed', { topic: topic.name, partition: partition.index, error: String(error) });
+        }
+      }
+    }
+  }
+
+  private autoCreateTopic(name: string): Promise<number> {
+    let pending = this.creating.get(name);
+    if (!pending) {
+      pending = this.context.topics
+        .create(name, this.config.numPartitions, {})
+        .then(
+          () => {
+            this.logger.info('auto-created topic', { topic: name, partitions: this.config.numPartitions });
+            return ErrorCode.NONE;
+          },
+          (error) => {
+            if (error instanceof TopicError) return error.errorCode === ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.NONE : error.errorCode;
+            throw error;
+          },
+        )
+        .finally(() => this.creating.delete(name));
+      this.creating.set(name, pending);
+    }
+    return pending;
+  }
+}
+
+/** Kafka's meta.properties: the cluster id and node id this log directory belongs to. */
+async function loadOrCreateMetaProperties(logDir: string, config: BrokerConfig): Promise<string> {
+  const path = join(logDir, 'meta.properties');
+  let text: string | null = null;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (text !== null) {
+    const properties = new Map(text.split('\n').filter((line) => line.includes('=') && !line.startsWith('#')).map((line) => {
+      const index = line.indexOf('=');
+      return [line.slice(0, index).trim(), line.slice(index + 1).trim()] as const;
+    }));
+    const storedNodeId = Number(properties.get('node.id'));
+    if (storedNodeId !== config.nodeId) {
+      throw new Error(`log directory ${logDir} belongs to node.id ${storedNodeId}, but this broker has node.id ${config.nodeId}`);
+    }
+    const storedClusterId = properties.get('cluster.id')!;
+    if (config.clusterId !== null && config.clusterId !== storedClusterId) {
+      throw new Error(`log directory ${logDir} belongs to cluster ${storedClusterId}, not cluster.id ${config.clusterId}`);
+    }
+    return storedClusterId;
+  }
+  const clusterId = config.clusterId ?? randomBytes(16).toString('base64url');
+  await writeFileAtomically(path, `#\n#Written by Fjord\nversion=1\ncluster.id=${clusterId}\nnode.id=${config.nodeId}\n`);
+  return clusterId;
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { loadBrokerConfig } from './config/broker-config.js';
+import { ConfigError } from './config/config-types.js';
+import { createLogger } from './io/logger.js';
+import { Broker } from './broker.js';
+
+const USAGE = `Usage:
+  fjord broker [--config server.properties] [--override key=value ...]
+      Starts a broker. Properties use Kafka's names (listeners, log.dirs, num.partitions, ...).
+  fjord help`;
+
+/** Entry point of `fjord` (bin/fjord.js). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config. */
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'broker') return runBroker(rest);
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  fail(`unknown command '${command}'\n${USAGE}`);
+}
+
+function runBroker(args: string[]): Promise<void> {
+  let configPath: string | null = null;
+  const overrides = new Map<string, string>();
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '--config' || arg === '-c') configPath = args[++index] ?? fail('--config needs a file');
+    else if (arg === '--override') {
+      const pair = args[++index] ?? fail('--override needs key=value');
+      const eq = pair.indexOf('=');
+      if (eq <= 0) fail(`--override '${pair}' is not key=value`);
+      overrides.set(pair.slice(0, eq), pair.slice(eq + 1));
+    } else if (configPath === null && !arg.startsWith('-')) configPath = arg;
+    else fail(`unknown argument '${arg}'\n${USAGE}`);
+  }
+  let fileText: string | null = null;
+  if (configPath !== null) {
+    try {
+      fileText = readFileSync(configPath, 'utf8');
+    } catch (error) {
+      fail(`cannot read config file ${configPath}: ${(error as Error).message}`);
+    }
+  }
+  let config;
+  try {
+    config = loadBrokerConfig(fileText, overrides);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const logger = createLogger();
+  for (const warning of config.warnings) logger.warn(warning);
+  const broker = new Broker(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`received ${signal}, shutting down`);
+    const forced = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    forced.unref();
+    broker.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error('shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return broker.start().catch((error: Error) => {
+    logger.error('broker failed to start', { error: error.message });
+    process.exit(1);
+  });
+}
+
+function fail(message: string): never {
+  process.stderr.write(`fjord: ${message}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,127 @@
+import {
+  decodeProduceRequest,
+  encodeProduceResponse,
+  type ProduceRequest,
+  type ProduceResponseInput,
+} from '../protocol/generated/index.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { validateProducedRecords, setLogAppendTime } from '../protocol/record-batch.js';
+import { CompressionCodec } from '../protocol/compression.js';
+import { decodeBatchRecords } from '../protocol/records.js';
+import type { BrokerContext } from '../broker-context.js';
+import { AppendNotifier } from '../topics/append-notifier.js';
+import { registerHandler, NO_RESPONSE } from './registry.js';
+
+type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
+
+/**
+ * Produce (0). Advertised from v0 (old librdkafka only compresses when the range includes 0,
+ * KAFKA-18659) but v0-2 are refused, as Kafka 4 does; implemented 3-12 (v12's transaction-v2
+ * semantics only matter for transactional producers, which we refuse for now).
+ *
+ * Each partition's batch is validated (header and CRC, no per-record work unless the topic is
+ * compacted), then appended; offsets are assigned synchronously in request order so pipelined
+ * requests from one producer keep their order. acks=0 gets no response at all.
+ */
+registerHandler<ProduceRequest, ProduceResponseInput>({
+  apiKey: 0,
+  name: 'Produce',
+  minVersion: 3,
+  maxVersion: 12,
+  advertisedMinVersion: 0,
+  decodeRequest: decodeProduceRequest,
+  encodeResponse: encodeProduceResponse,
+  async handle(request, info, broker) {
+    const acks = request.acks;
+    const pending: Promise<void>[] = [];
+    const responses = request.topicData.map((topicData) => {
+      const partitionResponses: PartitionResponse[] = topicData.partitionData.map((partitionData) => {
+        const response: PartitionResponse = { index: partitionData.index, errorCode: ErrorCode.NONE, baseOffset: -1n };
+        const errorCode = acks !== -1 && acks !== 0 && acks !== 1 ? ErrorCode.INVALID_REQUIRED_ACKS : null;
+        if (errorCode !== null) return { ...response, errorCode };
+        const outcome = appendToPartition(broker, topicData.name, partitionData.index, partitionData.records, info.apiVersion, request.transactionalId);
+        if ('errorCode' in outcome) return { ...response, errorCode: outcome.errorCode, errorMessage: outcome.message };
+        pending.push(
+          outcome.then((result) => {
+            response.errorCode = result.errorCode;
+            response.baseOffset = BigInt(result.baseOffset);
+            response.logAppendTimeMs = BigInt(result.logAppendTimeMs);
+            response.logStartOffset = BigInt(result.logStartOffset);
+            if (result.errorMessage) response.errorMessage = result.errorMessage;
+          }),
+        );
+        return response;
+      });
+      return { name: topicData.name, partitionResponses };
+    });
+    await Promise.all(pending);
+    if (acks === 0) return NO_RESPONSE;
+    return { responses, throttleTimeMs: 0 };
+  },
+});
+
+interface AppendOutcome {
+  errorCode: number;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  errorMessage?: string;
+}
+
+function appendToPartition(
+  broker: BrokerContext,
+  topicName: string,
+  partitionIndex: number,
+  records: Buffer | null,
+  apiVersion: number,
+  transactionalId: string | null,
+): Promise<AppendOutcome> | { errorCode: number; message: string } {
+  const partition = broker.topics.partition(topicName, partitionIndex);
+  if (!partition) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `This server does not host this topic-partition.` };
+  const topic = partition.topic;
+  if (records === null || records.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'Produce request has no records' };
+  const maxMessageBytes = Number(broker.topics.effectiveValue(topic, 'max.message.bytes'));
+  const validation = validateProducedRecords(records, { maxMessageBytes });
+  if (!validation.ok) return { errorCode: validation.errorCode, message: validation.message };
+  const batch = validation.batch;
+  if (batch.compression === CompressionCodec.ZSTD && apiVersion < 7) {
+    return { errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: 'zstd needs Produce v7 or later' };
+  }
+  if (batch.isTransactional || transactionalId !== null) {
+    return { errorCode: ErrorCode.INVALID_TXN_STATE, message: 'Transactions are not supported by this broker yet' };
+  }
+  const now = broker.nowMs();
+  const timestampType = broker.topics.effectiveValue(topic, 'message.timestamp.type');
+  let logAppendTimeMs = -1;
+  if (timestampType === 'LogAppendTime') {
+    setLogAppendTime(records, now);
+    logAppendTimeMs = now;
+  } else {
+    const beforeMaxMs = Number(broker.topics.effectiveValue(topic, 'message.timestamp.before.max.ms'));
+    const afterMaxMs = Number(broker.topics.effectiveValue(topic, 'message.timestamp.after.max.ms'));
+    // Kafka checks every record; the batch's first and max timestamps bound them all but
+    // the first is only a lower bound for "before" — see docs/compatibility.md.
+    if (batch.baseTimestamp < now - beforeMaxMs || batch.maxTimestamp > now + afterMaxMs) {
+      return { errorCode: ErrorCode.INVALID_TIMESTAMP, message: `Timestamp ${batch.maxTimestamp} of message is out of range` };
+    }
+  }
+  if (broker.topics.effectiveValue(topic, 'cleanup.policy').split(',').includes('compact')) {
+    try {
+      const keyless = decodeBatchRecords(records).some((record) => record.key === null);
+      if (keyless) return { errorCode: ErrorCode.INVALID_RECORD, message: 'Compacted topic cannot accept message without key' };
+    } catch (error) {
+      return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: `Records could not be decoded: ${(error as Error).message}` };
+    }
+  }
+  const key = AppendNotifier.key(topicName, partitionIndex);
+  return partition.log.append(records, partition.leaderEpoch).then((result) => {
+    if (result.errorCode === ErrorCode.NONE && !result.duplicate) broker.appendNotifier.notify(key);
+    return {
+      errorCode: result.errorCode,
+      baseOffset: result.errorCode === ErrorCode.NONE ? result.baseOffset : -1,
+      logAppendTimeMs: result.errorCode === ErrorCode.NONE ? (logAppendTimeMs >= 0 ? logAppendTimeMs : result.logAppendTimeMs) : -1,
+      logStartOffset: result.logStartOffset,
+      errorMessage: result.errorMessage,
+    };
+  });
+}

@@ -1,0 +1,83 @@
+import {
+  decodeListOffsetsRequest,
+  encodeListOffsetsResponse,
+  type ListOffsetsRequest,
+  type ListOffsetsResponseInput,
+} from '../protocol/generated/index.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { findOffsetForTimestamp } from '../protocol/records.js';
+import type { Partition } from '../topics/topic-registry.js';
+import { checkLeaderEpoch } from './01-fetch.js';
+import { registerHandler } from './registry.js';
+
+type PartitionResponse = NonNullable<NonNullable<ListOffsetsResponseInput['topics']>[number]['partitions']>[number];
+
+/** Special timestamps (ListOffsetsRequest.java). */
+const LATEST = -1n;
+const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+const LATEST_TIERED = -5n;
+
+/**
+ * ListOffsets (2), v1-10: earliest, latest, max timestamp, earliest-local (= earliest: no tiered
+ * storage), latest-tiered (none: -1), and the first offset whose timestamp is >= a given time.
+ */
+registerHandler<ListOffsetsRequest, ListOffsetsResponseInput>({
+  apiKey: 2,
+  name: 'ListOffsets',
+  minVersion: 1,
+  maxVersion: 10,
+  decodeRequest: decodeListOffsetsRequest,
+  encodeResponse: encodeListOffsetsResponse,
+  async handle(request, info, broker) {
+    const topics = [];
+    for (const topic of request.topics) {
+      const partitions: PartitionResponse[] = [];
+      for (const requested of topic.partitions) {
+        const partition = broker.topics.partition(topic.name, requested.partitionIndex);
+        if (!partition) {
+          partitions.push({ partitionIndex: requested.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+          continue;
+        }
+        const epochError = checkLeaderEpoch(requested.currentLeaderEpoch, partition.leaderEpoch);
+        if (epochError !== ErrorCode.NONE) {
+          partitions.push({ partitionIndex: requested.partitionIndex, errorCode: epochError });
+          continue;
+        }
+        partitions.push({ partitionIndex: requested.partitionIndex, errorCode: ErrorCode.NONE, ...(await lookUp(partition, requested.timestamp)) });
+      }
+      topics.push({ name: topic.name, partitions });
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+});
+
+async function lookUp(partition: Partition, timestamp: bigint): Promise<{ timestamp: bigint; offset: bigint; leaderEpoch: number }> {
+  const log = partition.log;
+  const epoch = partition.leaderEpoch;
+  const none = { timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+  switch (timestamp) {
+    case LATEST:
+      return { timestamp: -1n, offset: BigInt(log.highWatermark), leaderEpoch: epoch };
+    case EARLIEST:
+    case EARLIEST_LOCAL:
+      return { timestamp: -1n, offset: BigInt(log.logStartOffset), leaderEpoch: epoch };
+    case LATEST_TIERED:
+      return none;
+    case MAX_TIMESTAMP: {
+      const max = log.maxTimestampAndOffset;
+      if (max.offset < 0) return none;
+      return { timestamp: BigInt(max.timestamp), offset: BigInt(max.offset), leaderEpoch: epoch };
+    }
+    default: {
+      if (timestamp < 0n) return none;
+      const target = Number(timestamp);
+      const found = await log.findBatchByTimestamp(target);
+      if (!found) return none;
+      const exact = findOffsetForTimestamp(found.batch, target);
+      if (!exact) return none;
+      return { timestamp: BigInt(exact.timestamp), offset: BigInt(exact.offset), leaderEpoch: found.batch.readInt32BE(12) };
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import {
+  decodeMetadataRequest,
+  encodeMetadataResponse,
+  type MetadataRequest,
+  type MetadataResponseInput,
+} from '../protocol/generated/index.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { BrokerContext } from '../broker-context.js';
+import type { Topic } from '../topics/topic-registry.js';
+import { registerHandler } from './registry.js';
+
+type TopicInput = NonNullable<MetadataResponseInput['topics']>[number];
+
+const NO_TOPIC_ID = '00000000000000000000000000000000';
+/** Kafka's "authorized operations not requested" marker. */
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+/** With no authorizer every operation is allowed: READ..ALTER_CONFIGS etc. as a bit set (Kafka's AclOperation codes 3-12). */
+const TOPIC_OPERATIONS_ALL = 0b1_1111_1111_1000;
+
+/**
+ * Metadata (3), v0-13. One broker that leads every partition. Topics named in the request that
+ * don't exist are created when auto.create.topics.enable and the request allow it (v4+ carries
+ * AllowAutoTopicCreation; before v4 Kafka always allowed it); the answer for a topic created by
+ * this request carries LEADER_NOT_AVAILABLE-free data because creation here is synchronous.
+ */
+registerHandler<MetadataRequest, MetadataResponseInput>({
+  apiKey: 3,
+  name: 'Metadata',
+  minVersion: 0,
+  maxVersion: 13,
+  decodeRequest: decodeMetadataRequest,
+  encodeResponse: encodeMetadataResponse,
+  async handle(request, info, broker) {
+    const version = info.apiVersion;
+    let topics: TopicInput[] = [];
+    // v0: an empty array means all topics; v1+: null means all, empty means none.
+    const allTopics = request.topics === null || (version === 0 && request.topics.length === 0);
+    if (allTopics) {
+      topics = broker.topics.list().map((topic) => describeTopic(broker, topic, request.includeTopicAuthorizedOperations));
+    } else {
+      for (const requested of request.topics ?? []) {
+        let name = requested.name;
+        if (name === null && requested.topicId !== NO_TOPIC_ID) name = broker.topics.getById(requested.topicId)?.name ?? null;
+        if (name === null) {
+          topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: requested.topicId, partitions: [] });
+          continue;
+        }
+        let topic = broker.topics.get(name);
+        if (!topic) {
+          const mayCreate = version < 4 || request.allowAutoTopicCreation;
+          if (mayCreate && broker.config.autoCreateTopicsEnable) {
+            const errorCode = await broker.autoCreateTopic(name);
+            topic = broker.topics.get(name);
+            if (!topic) {
+              topics.push({ errorCode, name, partitions: [] });
+              continue;
+            }
+          } else {
+            topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: [] });
+            continue;
+          }
+        }
+        topics.push(describeTopic(broker, topic, request.includeTopicAuthorizedOperations));
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      errorCode: ErrorCode.NONE,
+    };
+  },
+});
+
+function describeTopic(broker: BrokerContext, topic: Topic, includeAuthorizedOperations: boolean): TopicInput {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: topic.name,
+    topicId: topic.topicId,
+    isInternal: topic.isInternal,
+    partitions: topic.partitions.map((partition) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: partition.index,
+      leaderId: broker.nodeId,
+      leaderEpoch: partition.leaderEpoch,
+      replicaNodes: [broker.nodeId],
+      isrNodes: [broker.nodeId],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: includeAuthorizedOperations ? TOPIC_OPERATIONS_ALL : AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}

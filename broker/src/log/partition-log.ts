@@ -1,0 +1,908 @@
+/**
+ * The persistent log of one partition: a directory of segments (Kafka's UnifiedLog + LocalLog +
+ * LogLoader). See README.md in this folder for the on-disk format.
+ *
+ * Offsets (all plain numbers, safe integers):
+ *   logStartOffset <= highWatermark <= logEndOffset
+ *   - logStartOffset: first readable offset (segments below are deleted; DeleteRecords may move it
+ *     inside a segment; persisted in `log-start-offset-checkpoint`);
+ *   - highWatermark: end of the batches whose bytes are in the file (single node); reads stop here;
+ *   - logEndOffset: next offset to assign, including batches still queued for the write.
+ *
+ * Write path (PERFORMANCE.md C2): `append` does everything synchronously (producer-state check,
+ * offset assignment, stamping baseOffset and partitionLeaderEpoch in place, index update) and
+ * queues the Buffer. One writer per partition drains the queue: everything queued in an
+ * event-loop turn goes out in one writev per segment (setImmediate); appends arriving while a
+ * write is in flight go out together in the next one (group commit). fsync follows
+ * flush.messages / flush.ms (checked when a write completes). No per-record work: batches are
+ * opaque.
+ *
+ * State machine: open -> (closing -> closed | deleted). While `truncateTo` runs, and after
+ * close/delete, appends answer NOT_LEADER_OR_FOLLOWER. After a write or fsync failure the log is
+ * failed: appends answer KAFKA_STORAGE_ERROR, reads still serve data below the high watermark.
+ */
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assert } from '../io/assert.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { ProducerStateManager, type ProducerBatchInfo } from '../producer-state/producer-state.js';
+import { decodeProducerSnapshot, encodeProducerSnapshot } from '../producer-state/snapshot.js';
+import {
+  baseOffsetOf,
+  baseSequenceOf,
+  batchSizeBytes,
+  isLogAppendTime,
+  lastOffsetDeltaOf,
+  maxTimestampOf,
+  producerEpochOf,
+  producerIdOf,
+  stampBatch,
+} from './batch-header.js';
+import {
+  CLEAN_SHUTDOWN_MARKER,
+  LOG_START_OFFSET_CHECKPOINT,
+  RECOVERY_POINT_CHECKPOINT,
+  readCheckpoint,
+  writeCheckpoint,
+} from './checkpoint.js';
+import { planRetention } from './retention.js';
+import {
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  READ_WINDOW_BYTES,
+  SNAPSHOT_SUFFIX,
+  Segment,
+  SegmentDeletedError,
+  TIME_INDEX_SUFFIX,
+  offsetFileName,
+  writeFileAtomically,
+  type IndexSettings,
+} from './segment.js';
+import { TailCache } from './tail-cache.js';
+
+export interface LogConfig {
+  /** segment.bytes (default 1073741824). */
+  segmentBytes: number;
+  /** segment.ms (default 604800000). */
+  segmentMs: number;
+  /** retention.bytes (-1 = unlimited). */
+  retentionBytes: number;
+  /** retention.ms (default 604800000; -1 = unlimited). */
+  retentionMs: number;
+  /** index.interval.bytes (4096). */
+  indexIntervalBytes: number;
+  /** segment.index.bytes (10485760): max index size; the segment rolls when an index is full. */
+  segmentIndexBytes: number;
+  /** file.delete.delay.ms (60000). Fjord deletes immediately (no mmap readers to protect). */
+  fileDeleteDelayMs: number;
+  /** flush.messages (Kafka Long.MAX -> Number.MAX_SAFE_INTEGER): fsync after this many records. */
+  flushMessages: number;
+  /** flush.ms: fsync when this long since the last one (checked when a write completes). */
+  flushMs: number;
+  /** producer.id.expiration.ms (86400000). */
+  producerIdExpirationMs: number;
+}
+
+export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = {
+  segmentBytes: 1073741824,
+  segmentMs: 604800000,
+  retentionBytes: -1,
+  retentionMs: 604800000,
+  indexIntervalBytes: 4096,
+  segmentIndexBytes: 10485760,
+  fileDeleteDelayMs: 60000,
+  flushMessages: Number.MAX_SAFE_INTEGER,
+  flushMs: Number.MAX_SAFE_INTEGER,
+  producerIdExpirationMs: 86400000,
+};
+
+export interface AppendResult {
+  /** 0 = ok. */
+  errorCode: number;
+  baseOffset: number;
+  /** Batch maxTimestamp for LogAppendTime batches, -1 for CreateTime. */
+  logAppendTimeMs: number;
+  logStartOffset: number;
+  /** The batch repeated one of the producer's last 5 batches; nothing was appended. */
+  duplicate?: boolean;
+  errorMessage?: string;
+}
+
+export interface ReadResult {
+  errorCode: number;
+  records: Buffer[];
+  sizeBytes: number;
+}
+
+export interface Clock {
+  nowMs(): number;
+}
+
+const systemClock: Clock = { nowMs: () => Date.now() };
+
+/** Per-partition bound of the in-memory cache of recently appended batches. */
+export const TAIL_CACHE_BYTES_MAX = 4 * 1024 * 1024;
+/** Per-partition bound of open file handles of inactive segments (the active one stays open). */
+export const INACTIVE_SEGMENT_HANDLES_MAX = 4;
+/** Smallest disk read for a fetch (the index interval is added on top). */
+const FETCH_READ_BYTES_MIN = 64 * 1024;
+const RELATIVE_OFFSET_MAX = 0x7fffffff;
+const SEGMENT_FILE = /^(\d{20})\.log$/;
+const INDEX_FILE = /^(\d{20})\.(index|timeindex)$/;
+const SNAPSHOT_FILE = /^(\d{20})\.snapshot$/;
+
+type QueueItem =
+  | { kind: 'append'; segment: Segment; batch: Buffer; nextOffset: number; records: number; result: AppendResult; resolve: (result: AppendResult) => void }
+  | { kind: 'barrier'; result: AppendResult; resolve: (result: AppendResult) => void }
+  | { kind: 'rolled'; segment: Segment; snapshot: Buffer; nextBaseOffset: number };
+
+type LogState = 'open' | 'truncating' | 'closing' | 'closed';
+
+export function validateLogConfig(config: LogConfig): void {
+  assert(Number.isSafeInteger(config.segmentBytes) && config.segmentBytes >= 61 && config.segmentBytes <= 0x7fffffff, 'segment.bytes out of range');
+  assert(config.segmentMs >= 1, 'segment.ms must be >= 1');
+  assert(config.indexIntervalBytes >= 0, 'index.interval.bytes must be >= 0');
+  assert(config.segmentIndexBytes >= 12, 'segment.index.bytes must hold one entry');
+  assert(config.flushMessages >= 1 && config.flushMs >= 0, 'flush.messages / flush.ms out of range');
+  assert(config.producerIdExpirationMs >= 1, 'producer.id.expiration.ms must be >= 1');
+}
+
+export class PartitionLog {
+  private segments: Segment[];
+  private logStart: number;
+  private logEnd: number;
+  private highWater: number;
+  private maxTimestamp = { timestamp: -1, offset: -1 };
+  private readonly producerState: ProducerStateManager;
+  private readonly tailCache = new TailCache(TAIL_CACHE_BYTES_MAX);
+  private queue: QueueItem[] = [];
+  private writeScheduled = false;
+  private writing = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly background = new Set<Promise<void>>();
+  private maintenance: Promise<unknown> = Promise.resolve();
+  private failure: Error | null = null;
+  private state: LogState = 'open';
+  private unflushedRecords = 0;
+  private lastFlushMs: number;
+  private recoveryPoint: number;
+  /** Inactive segments with an open file handle, least recently used first. */
+  private openInactive: Segment[] = [];
+  private readonly highWatermarkListeners = new Set<(highWatermark: number) => void>();
+  /** Counters for metrics and tests: write cycles (one writev per segment each) and fsyncs. */
+  readonly stats = { writeCycles: 0, segmentWrites: 0, fsyncs: 0 };
+
+  private constructor(
+    readonly dir: string,
+    private config: LogConfig,
+    private readonly clock: Clock,
+    segments: Segment[],
+    logStartOffset: number,
+    recoveryPoint: number,
+  ) {
+    assert(segments.length > 0, 'a log has at least one segment');
+    this.segments = segments;
+    this.logEnd = segments[segments.length - 1]!.nextOffset;
+    this.highWater = this.logEnd;
+    this.logStart = Math.min(logStartOffset, this.logEnd);
+    this.recoveryPoint = recoveryPoint;
+    this.producerState = new ProducerStateManager(config.producerIdExpirationMs);
+    this.lastFlushMs = clock.nowMs();
+    this.recomputeMaxTimestamp();
+  }
+
+  /** Creates `dir` if needed and recovers the partition (see README.md, "Recovery"). */
+  static async open(dir: string, config: LogConfig, clock: Clock = systemClock): Promise<PartitionLog> {
+    validateLogConfig(config);
+    await mkdir(dir, { recursive: true });
+    const names = await readdir(dir);
+    for (const name of names) {
+      if (name.endsWith('.tmp') || name.endsWith('.deleted')) await rm(join(dir, name), { force: true });
+    }
+    const clean = names.includes(CLEAN_SHUTDOWN_MARKER);
+    const logStartCheckpoint = (await readCheckpoint(dir, LOG_START_OFFSET_CHECKPOINT)) ?? 0;
+    const recoveryPoint = (await readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT)) ?? 0;
+    const bases = names
+      .map((name) => SEGMENT_FILE.exec(name))
+      .filter((match) => match !== null)
+      .map((match) => Number(match[1]))
+      .sort((a, b) => a - b);
+    const baseSet = new Set(bases);
+    for (const name of names) {
+      const match = INDEX_FILE.exec(name);
+      if (match !== null && !baseSet.has(Number(match[1]))) await rm(join(dir, name), { force: true });
+    }
+    const settings: IndexSettings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
+    const nowMs = clock.nowMs();
+    // Segments from the one holding the recovery point on may hold unsynced bytes: CRC scan.
+    let recoverFrom = bases[0] ?? 0;
+    for (const base of bases) if (base <= recoveryPoint) recoverFrom = base;
+    const segments: Segment[] = [];
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i]!;
+      const previous = segments[segments.length - 1];
+      if (previous !== undefined && base !== previous.nextOffset) {
+        // A gap or overlap (an earlier segment lost its tail): later data cannot be trusted.
+        for (const later of bases.slice(i)) await removeSegmentFiles(dir, later);
+        break;
+      }
+      const needsScan = !clean && base >= recoverFrom;
+      let truncated = false;
+      const segment = await Segment.load(dir, base, settings, {
+        trustIndexFiles: !needsScan,
+        verifyCrc: needsScan,
+        nowMs,
+        onTruncate: () => {
+          truncated = true;
+        },
+      });
+      segments.push(segment);
+      if (truncated) {
+        for (const later of bases.slice(i + 1)) await removeSegmentFiles(dir, later);
+        break;
+      }
+    }
+    if (segments.length === 0) segments.push(Segment.create(dir, logStartCheckpoint, settings, nowMs));
+    const active = segments[segments.length - 1]!;
+    if (active.sizeBytes > 0) {
+      const first = active.indexer.firstBatchMaxTimestamp;
+      active.rollBaseMs = first >= 0 && first <= nowMs ? first : nowMs;
+    }
+    const log = new PartitionLog(dir, config, clock, segments, Math.max(logStartCheckpoint, segments[0]!.baseOffset), recoveryPoint);
+    await log.deleteSegmentsBelowLogStart();
+    await log.loadProducerState(log.logEnd);
+    if (clean) await rm(join(dir, CLEAN_SHUTDOWN_MARKER), { force: true });
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.logStart;
+  }
+
+  get logEndOffset(): number {
+    return this.logEnd;
+  }
+
+  get highWatermark(): number {
+    return this.highWater;
+  }
+
+  /** Bytes of all segments, including batches still queued for the write. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.sizeBytes;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first (for tests and admin tools). */
+  get segmentBaseOffsets(): number[] {
+    return this.segments.map((segment) => segment.baseOffset);
+  }
+
+  /**
+   * For ListOffsets -3 (MAX_TIMESTAMP): the largest batch maxTimestamp and the BASE offset of the
+   * first batch that has it ({-1, -1} when empty). Refine to the record with
+   * `findBatchByTimestamp(timestamp)`.
+   */
+  get maxTimestampAndOffset(): { timestamp: number; offset: number } {
+    return { ...this.maxTimestamp };
+  }
+
+  /** Called after every high watermark move (e.g. to wake long-polling fetches). */
+  onHighWatermark(listener: (highWatermark: number) => void): () => void {
+    this.highWatermarkListeners.add(listener);
+    return () => this.highWatermarkListeners.delete(listener);
+  }
+
+  updateConfig(config: LogConfig): void {
+    validateLogConfig(config);
+    this.config = config;
+    this.producerState.updateConfig(config.producerIdExpirationMs);
+  }
+
+  /**
+   * Appends one already-validated batch. The log keeps a reference to `batch` (write queue and
+   * tail cache) and stamps it in place: the caller must not reuse or change it afterwards.
+   */
+  append(batch: Buffer, leaderEpoch: number): Promise<AppendResult> {
+    const refused = this.refuseAppend();
+    if (refused !== null) return Promise.resolve(refused);
+    const sizeBytes = batch.length;
+    assert(sizeBytes >= 61 && sizeBytes === batchSizeBytes(batch), 'append needs exactly one whole batch');
+    if (sizeBytes > this.config.segmentBytes) {
+      return Promise.resolve(this.errorResult(ErrorCode.RECORD_LIST_TOO_LARGE, `batch of ${sizeBytes} bytes exceeds segment.bytes`));
+    }
+    const lastOffsetDelta = lastOffsetDeltaOf(batch);
+    const maxTimestamp = maxTimestampOf(batch);
+    const producerId = producerIdOf(batch);
+    let producerBatch: ProducerBatchInfo | null = null;
+    if (producerId >= 0) {
+      producerBatch = {
+        producerId,
+        producerEpoch: producerEpochOf(batch),
+        baseSequence: baseSequenceOf(batch),
+        lastOffsetDelta,
+        maxTimestampMs: maxTimestamp,
+      };
+      const check = this.producerState.check(producerBatch);
+      if (check.kind === 'error') return Promise.resolve(this.errorResult(check.errorCode, check.errorMessage));
+      if (check.kind === 'duplicate') {
+        const result: AppendResult = {
+          errorCode: ErrorCode.NONE,
+          baseOffset: check.baseOffset,
+          logAppendTimeMs: isLogAppendTime(batch) ? check.timestampMs : -1,
+          logStartOffset: this.logStart,
+          duplicate: true,
+        };
+        if (check.lastOffset < this.highWater) return Promise.resolve(result);
+        // The original is still being written: answer once it is.
+        return new Promise((resolve) => this.enqueue({ kind: 'barrier', result, resolve }));
+      }
+    }
+    const nowMs = this.clock.nowMs();
+    this.maybeRollForAppend(sizeBytes, lastOffsetDelta, nowMs);
+    const baseOffset = this.logEnd;
+    if (producerBatch !== null) this.producerState.update(producerBatch, baseOffset);
+    stampBatch(batch, baseOffset, leaderEpoch);
+    const segment = this.activeSegment;
+    segment.indexer.onBatch(baseOffset, baseOffset + lastOffsetDelta, segment.sizeBytes, sizeBytes, maxTimestamp);
+    if (segment.rollBaseMs < 0) segment.rollBaseMs = nowMs;
+    this.logEnd = baseOffset + lastOffsetDelta + 1;
+    if (maxTimestamp > this.maxTimestamp.timestamp) this.maxTimestamp = { timestamp: maxTimestamp, offset: baseOffset };
+    this.tailCache.push(baseOffset, this.logEnd, batch);
+    const result: AppendResult = {
+      errorCode: ErrorCode.NONE,
+      baseOffset,
+      logAppendTimeMs: isLogAppendTime(batch) ? maxTimestamp : -1,
+      logStartOffset: this.logStart,
+    };
+    return new Promise((resolve) => {
+      this.enqueue({ kind: 'append', segment, batch, nextOffset: this.logEnd, records: lastOffsetDelta + 1, result, resolve });
+    });
+  }
+
+  /**
+   * Whole batches from the one containing `offset`, at most `maxBytes` except that the first
+   * batch is always returned (KIP-74). Reads one segment at most; never past the high watermark.
+   */
+  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+    if (this.state === 'closed') return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, records: [], sizeBytes: 0 };
+    if (offset < this.logStart || offset > this.highWater) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: [], sizeBytes: 0 };
+    if (offset === this.highWater) return { errorCode: ErrorCode.NONE, records: [], sizeBytes: 0 };
+    const highWatermark = this.highWater;
+    const cached = this.tailCache.read(offset, maxBytes, highWatermark);
+    if (cached !== null) return { errorCode: ErrorCode.NONE, ...cached };
+    let index = this.segmentIndexFor(offset);
+    while (index < this.segments.length - 1 && offset >= this.segments[index]!.nextOffset) index++;
+    const segment = this.segments[index]!;
+    const records: Buffer[] = [];
+    let sizeBytes = 0;
+    const windowBytes = Math.min(Math.max(maxBytes, FETCH_READ_BYTES_MIN) + this.config.indexIntervalBytes, READ_WINDOW_BYTES * 8);
+    try {
+      await segment.walkBatches(segment.indexer.offsetIndex.lookup(offset), windowBytes, (window, at, _position, batchBytes) => {
+        const baseOffset = baseOffsetOf(window, at);
+        if (baseOffset >= highWatermark) return false;
+        if (baseOffset + lastOffsetDeltaOf(window, at) < offset) return true;
+        if (records.length > 0 && sizeBytes + batchBytes > maxBytes) return false;
+        records.push(window.subarray(at, at + batchBytes));
+        sizeBytes += batchBytes;
+        return sizeBytes < maxBytes;
+      });
+    } catch (error) {
+      if (error instanceof SegmentDeletedError || segment.deleted) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: [], sizeBytes: 0 };
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [], sizeBytes: 0 };
+    } finally {
+      this.touchInactive(segment);
+    }
+    return { errorCode: ErrorCode.NONE, records, sizeBytes };
+  }
+
+  /**
+   * The first batch (below the high watermark, ending at or after logStartOffset) whose
+   * maxTimestamp >= `timestampMs`, or null. The batch may start below logStartOffset; the
+   * caller refines to the exact record and clamps to logStartOffset.
+   */
+  async findBatchByTimestamp(timestampMs: number): Promise<{ baseOffset: number; batch: Buffer } | null> {
+    const highWatermark = this.highWater;
+    for (const segment of [...this.segments]) {
+      if (segment.indexer.maxTimestamp < timestampMs || segment.nextOffset <= this.logStart) continue;
+      if (segment.baseOffset >= highWatermark) return null;
+      const startOffset = Math.max(segment.indexer.timeIndex.lookup(timestampMs), this.logStart, segment.baseOffset);
+      let found: { baseOffset: number; batch: Buffer } | null = null;
+      let passedHighWatermark = false;
+      try {
+        await segment.walkBatches(segment.indexer.offsetIndex.lookup(startOffset), READ_WINDOW_BYTES, (window, at, _position, batchBytes) => {
+          const baseOffset = baseOffsetOf(window, at);
+          if (baseOffset >= highWatermark) {
+            passedHighWatermark = true;
+            return false;
+          }
+          if (baseOffset + lastOffsetDeltaOf(window, at) < this.logStart || maxTimestampOf(window, at) < timestampMs) return true;
+          found = { baseOffset, batch: Buffer.from(window.subarray(at, at + batchBytes)) };
+          return false;
+        });
+      } catch (error) {
+        if (error instanceof SegmentDeletedError) continue;
+        throw error;
+      } finally {
+        this.touchInactive(segment);
+      }
+      if (found !== null || passedHighWatermark) return found;
+    }
+    return null;
+  }
+
+  /** segment.ms check (also done on every append). */
+  maybeRoll(nowMs: number): void {
+    if (this.state !== 'open' || this.failure !== null) return;
+    const active = this.activeSegment;
+    if (active.sizeBytes > 0 && nowMs - active.rollBaseMs > this.config.segmentMs) this.roll(nowMs);
+  }
+
+  /**
+   * DeleteRecords: raises logStartOffset to `offset` (clamped to the high watermark; the caller
+   * answers OFFSET_OUT_OF_RANGE for offsets above it), persists it, deletes whole segments below.
+   */
+  deleteRecordsBefore(offset: number): Promise<number> {
+    return this.serialize(async () => {
+      const target = Math.min(offset, this.highWater);
+      if (target <= this.logStart) return this.logStart;
+      this.logStart = target;
+      await writeCheckpoint(this.dir, LOG_START_OFFSET_CHECKPOINT, target);
+      await this.deleteSegmentsBelowLogStart();
+      return this.logStart;
+    });
+  }
+
+  /** Time and size retention (and segments below logStartOffset); expires idle producers. */
+  applyRetention(nowMs: number): Promise<{ deletedSegments: number }> {
+    return this.serialize(async () => {
+      this.producerState.removeExpired(nowMs);
+      if (this.state !== 'open') return { deletedSegments: 0 };
+      const plan = planRetention({
+        segments: this.segments.map((segment) => ({
+          baseOffset: segment.baseOffset,
+          sizeBytes: segment.sizeBytes,
+          largestTimestampMs: segment.indexer.maxTimestamp >= 0 ? segment.indexer.maxTimestamp : segment.lastModifiedMs,
+        })),
+        logEndOffset: this.logEnd,
+        highWatermark: this.highWater,
+        logStartOffset: this.logStart,
+        retentionMs: this.config.retentionMs,
+        retentionBytes: this.config.retentionBytes,
+        nowMs,
+      });
+      if (plan.deleteCount === 0) return { deletedSegments: 0 };
+      if (plan.rollFirst) this.roll(nowMs);
+      await this.deleteOldestSegments(plan.deleteCount);
+      return { deletedSegments: plan.deleteCount };
+    });
+  }
+
+  /**
+   * Removes every batch at or after `offset` (the whole batch containing `offset`, like Kafka),
+   * for replication. Appends are refused (NOT_LEADER_OR_FOLLOWER) while it runs.
+   */
+  truncateTo(offset: number): Promise<void> {
+    return this.serialize(async () => {
+      if (this.state !== 'open') return;
+      this.state = 'truncating';
+      try {
+        await this.waitIdle();
+        await this.settleBackground();
+        if (offset >= this.logEnd) return;
+        await this.truncateIdle(offset);
+      } finally {
+        if (this.state === 'truncating') this.state = 'open';
+      }
+    });
+  }
+
+  /** Waits for queued writes, fsyncs the active segment and records the recovery point. */
+  flush(): Promise<void> {
+    return this.serialize(async () => {
+      await this.waitIdle();
+      if (this.failure !== null || this.state === 'closed') return;
+      const endOffset = this.highWater;
+      await this.activeSegment.sync();
+      this.unflushedRecords = 0;
+      this.lastFlushMs = this.clock.nowMs();
+      await this.advanceRecoveryPoint(endOffset);
+    });
+  }
+
+  /** Clean shutdown: writes indexes, a producer snapshot, the recovery point and the marker. */
+  close(): Promise<void> {
+    if (this.state === 'closing' || this.state === 'closed') return this.maintenance.then(() => undefined);
+    return this.serialize(async () => {
+      this.state = 'closing';
+      await this.waitIdle();
+      await this.settleBackground();
+      if (this.failure === null) {
+        const active = this.activeSegment;
+        active.indexer.onBecomeInactive();
+        await active.sync();
+        await active.writeIndexFiles();
+        await this.writeSnapshot(this.logEnd, encodeProducerSnapshot(this.producerState.entries()));
+        await this.advanceRecoveryPoint(this.logEnd);
+        await writeFileAtomically(join(this.dir, CLEAN_SHUTDOWN_MARKER), '');
+      }
+      await this.closeAllHandles();
+      this.state = 'closed';
+    });
+  }
+
+  /** Closes and removes the whole partition directory. */
+  delete(): Promise<void> {
+    return this.serialize(async () => {
+      this.state = 'closing';
+      await this.waitIdle();
+      await this.settleBackground();
+      await this.closeAllHandles();
+      this.state = 'closed';
+      await rm(this.dir, { recursive: true, force: true });
+    });
+  }
+
+  // ---- write path -------------------------------------------------------------------------
+
+  private get activeSegment(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  private refuseAppend(): AppendResult | null {
+    if (this.state !== 'open') return this.errorResult(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log is ${this.state}`);
+    if (this.failure !== null) return this.errorResult(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    return null;
+  }
+
+  private errorResult(errorCode: number, errorMessage: string): AppendResult {
+    return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: this.logStart, errorMessage };
+  }
+
+  private maybeRollForAppend(sizeBytes: number, lastOffsetDelta: number, nowMs: number): void {
+    const active = this.activeSegment;
+    if (active.sizeBytes === 0) return;
+    if (
+      active.sizeBytes + sizeBytes > this.config.segmentBytes ||
+      nowMs - active.rollBaseMs > this.config.segmentMs ||
+      active.indexer.indexesFull ||
+      this.logEnd + lastOffsetDelta - active.baseOffset > RELATIVE_OFFSET_MAX
+    ) {
+      this.roll(nowMs);
+    }
+  }
+
+  /** New active segment at logEndOffset; the old one is finalized once its bytes are written. */
+  private roll(nowMs: number): void {
+    const previous = this.activeSegment;
+    if (previous.sizeBytes === 0) return;
+    previous.indexer.onBecomeInactive();
+    const settings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+    this.segments.push(Segment.create(this.dir, this.logEnd, settings, nowMs));
+    this.openInactive.push(previous);
+    const snapshot = encodeProducerSnapshot(this.producerState.entries());
+    this.enqueue({ kind: 'rolled', segment: previous, snapshot, nextBaseOffset: this.logEnd });
+  }
+
+  private enqueue(item: QueueItem): void {
+    this.queue.push(item);
+    if (!this.writeScheduled && !this.writing) {
+      this.writeScheduled = true;
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.writeScheduled = false;
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const items = this.queue;
+      this.queue = [];
+      if (this.failure === null) {
+        try {
+          await this.writeItems(items);
+        } catch (error) {
+          this.failure = error instanceof Error ? error : new Error(String(error));
+        }
+      }
+      this.completeItems(items);
+    }
+    this.writing = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** One writev per run of consecutive appends to the same segment, then fsync if due. */
+  private async writeItems(items: QueueItem[]): Promise<void> {
+    const written: Segment[] = [];
+    this.stats.writeCycles++;
+    let records = 0;
+    let i = 0;
+    while (i < items.length) {
+      const item = items[i]!;
+      if (item.kind === 'rolled') {
+        this.track(this.finalizeRolled(item.segment, item.snapshot, item.nextBaseOffset));
+        i++;
+        continue;
+      }
+      if (item.kind === 'barrier') {
+        i++;
+        continue;
+      }
+      const segment = item.segment;
+      const buffers: Buffer[] = [];
+      let end = i;
+      while (end < items.length) {
+        const next = items[end]!;
+        if (next.kind !== 'append' || next.segment !== segment) break;
+        buffers.push(next.batch);
+        records += next.records;
+        end++;
+      }
+      await segment.writeBuffers(buffers);
+      this.stats.segmentWrites++;
+      segment.lastModifiedMs = this.clock.nowMs();
+      if (!written.includes(segment)) written.push(segment);
+      i = end;
+    }
+    this.unflushedRecords += records;
+    const nowMs = this.clock.nowMs();
+    if (written.length > 0 && (this.unflushedRecords >= this.config.flushMessages || nowMs - this.lastFlushMs >= this.config.flushMs)) {
+      for (const segment of written) await segment.sync();
+      this.stats.fsyncs += written.length;
+      this.unflushedRecords = 0;
+      this.lastFlushMs = nowMs;
+    }
+  }
+
+  private completeItems(items: QueueItem[]): void {
+    const failure = this.failure;
+    let highWatermark = this.highWater;
+    for (const item of items) {
+      if (item.kind === 'append' && failure === null) highWatermark = Math.max(highWatermark, item.nextOffset);
+    }
+    if (highWatermark !== this.highWater) {
+      this.highWater = highWatermark;
+      for (const listener of this.highWatermarkListeners) listener(highWatermark);
+    }
+    for (const item of items) {
+      if (item.kind === 'rolled') continue;
+      if (failure !== null) {
+        item.resolve({ ...item.result, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: failure.message });
+      } else {
+        item.resolve({ ...item.result, logStartOffset: this.logStart });
+      }
+    }
+  }
+
+  /** After a roll: fsync the old segment, write its indexes, a producer snapshot, the recovery point. */
+  private async finalizeRolled(segment: Segment, snapshot: Buffer, nextBaseOffset: number): Promise<void> {
+    try {
+      await segment.sync();
+      await segment.writeIndexFiles();
+      await this.writeSnapshot(nextBaseOffset, snapshot);
+      await this.advanceRecoveryPoint(nextBaseOffset);
+      this.closeIdleHandles();
+    } catch (error) {
+      if (segment.deleted || this.state === 'closed') return;
+      this.failure = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  private track(task: Promise<void>): void {
+    this.background.add(task);
+    void task.finally(() => this.background.delete(task));
+  }
+
+  private async settleBackground(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  private async waitIdle(): Promise<void> {
+    while (this.queue.length > 0 || this.writing || this.writeScheduled) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  /** Runs maintenance operations (retention, DeleteRecords, truncation, flush, close) one at a time. */
+  private serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(operation, operation);
+    this.maintenance = run.catch(() => undefined);
+    return run;
+  }
+
+  private async advanceRecoveryPoint(offset: number): Promise<void> {
+    if (offset <= this.recoveryPoint) return;
+    this.recoveryPoint = offset;
+    await writeCheckpoint(this.dir, RECOVERY_POINT_CHECKPOINT, offset);
+  }
+
+  private async writeSnapshot(offset: number, snapshot: Buffer): Promise<void> {
+    await writeFileAtomically(join(this.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)), snapshot);
+  }
+
+  // ---- segments, retention, truncation ----------------------------------------------------
+
+  /** Index of the last segment with baseOffset <= offset (0 if none). */
+  private segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    let found = 0;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  private async deleteSegmentsBelowLogStart(): Promise<void> {
+    let count = 0;
+    while (count + 1 < this.segments.length && this.segments[count + 1]!.baseOffset <= this.logStart) count++;
+    if (count > 0) await this.deleteOldestSegments(count);
+  }
+
+  /** Removes `segments[0 .. count)` (never the active one) and moves logStartOffset up. */
+  private async deleteOldestSegments(count: number): Promise<void> {
+    assert(count < this.segments.length, 'the active segment is never deleted');
+    const removed = this.segments.splice(0, count);
+    this.openInactive = this.openInactive.filter((segment) => !removed.includes(segment));
+    const firstBase = this.segments[0]!.baseOffset;
+    this.recomputeMaxTimestamp();
+    if (firstBase > this.logStart) {
+      this.logStart = firstBase;
+      await writeCheckpoint(this.dir, LOG_START_OFFSET_CHECKPOINT, firstBase);
+    }
+    for (const segment of removed) await segment.deleteFiles();
+    await this.deleteSnapshots((offset, isLatest) => offset < firstBase && !isLatest);
+  }
+
+  private async truncateIdle(offset: number): Promise<void> {
+    const settings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+    this.tailCache.clear();
+    if (offset <= this.segments[0]!.baseOffset) {
+      const removed = this.segments;
+      this.segments = [Segment.create(this.dir, offset, settings, this.clock.nowMs())];
+      this.openInactive = [];
+      for (const segment of removed) await segment.deleteFiles();
+      this.logStart = offset;
+      this.logEnd = offset;
+      this.highWater = offset;
+      await writeCheckpoint(this.dir, LOG_START_OFFSET_CHECKPOINT, offset);
+    } else {
+      const index = this.segmentIndexFor(offset);
+      const removed = this.segments.splice(index + 1);
+      this.openInactive = this.openInactive.filter((segment) => !removed.includes(segment));
+      for (const segment of removed) await segment.deleteFiles();
+      const segment = this.activeSegment;
+      this.openInactive = this.openInactive.filter((candidate) => candidate !== segment);
+      let position = segment.writtenBytes;
+      await segment.walkBatches(segment.indexer.offsetIndex.lookup(offset), READ_WINDOW_BYTES, (window, at, batchPosition) => {
+        if (baseOffsetOf(window, at) + lastOffsetDeltaOf(window, at) < offset) return true;
+        position = batchPosition;
+        return false;
+      });
+      await segment.truncateTo(position, settings);
+      await segment.removeIndexFiles();
+      segment.rollBaseMs = segment.sizeBytes > 0 ? this.clock.nowMs() : -1;
+      this.logEnd = segment.nextOffset;
+      this.highWater = Math.min(this.highWater, this.logEnd);
+      this.logStart = Math.min(this.logStart, this.logEnd);
+    }
+    this.recomputeMaxTimestamp();
+    if (this.recoveryPoint > this.logEnd) {
+      this.recoveryPoint = this.logEnd;
+      await writeCheckpoint(this.dir, RECOVERY_POINT_CHECKPOINT, this.logEnd);
+    }
+    await this.loadProducerState(this.logEnd);
+  }
+
+  private recomputeMaxTimestamp(): void {
+    let best = { timestamp: -1, offset: -1 };
+    for (const segment of this.segments) {
+      if (segment.indexer.maxTimestamp > best.timestamp) best = { timestamp: segment.indexer.maxTimestamp, offset: segment.indexer.offsetOfMaxTimestamp };
+    }
+    this.maxTimestamp = best;
+  }
+
+  private touchInactive(segment: Segment): void {
+    if (segment === this.activeSegment || segment.deleted) return;
+    this.openInactive = this.openInactive.filter((candidate) => candidate !== segment);
+    this.openInactive.push(segment);
+    this.closeIdleHandles();
+  }
+
+  private closeIdleHandles(): void {
+    let excess = this.openInactive.filter((segment) => segment.isOpen).length - INACTIVE_SEGMENT_HANDLES_MAX;
+    for (const segment of this.openInactive) {
+      if (excess <= 0) break;
+      if (segment === this.activeSegment || !segment.isOpen || segment.inUse) continue;
+      void segment.closeHandle();
+      excess--;
+    }
+    this.openInactive = this.openInactive.filter((segment) => segment.isOpen);
+  }
+
+  private async closeAllHandles(): Promise<void> {
+    for (const segment of this.segments) await segment.closeHandle();
+    this.openInactive = [];
+  }
+
+  // ---- producer state ---------------------------------------------------------------------
+
+  /** Snapshot files as (offset, name), newest first. */
+  private async listSnapshots(): Promise<{ offset: number; name: string }[]> {
+    const names = await readdir(this.dir);
+    return names
+      .map((name) => SNAPSHOT_FILE.exec(name))
+      .filter((match) => match !== null)
+      .map((match) => ({ offset: Number(match[1]), name: match[0] }))
+      .sort((a, b) => b.offset - a.offset);
+  }
+
+  private async deleteSnapshots(predicate: (offset: number, isLatest: boolean) => boolean): Promise<void> {
+    const snapshots = await this.listSnapshots();
+    for (let i = 0; i < snapshots.length; i++) {
+      const snapshot = snapshots[i]!;
+      if (predicate(snapshot.offset, i === 0)) await rm(join(this.dir, snapshot.name), { force: true });
+    }
+  }
+
+  /**
+   * Rebuilds producer state as of `endOffset`: drops snapshots above it, loads the newest valid
+   * snapshot at or below it, and replays batch headers from there (Kafka's loadProducerState).
+   */
+  private async loadProducerState(endOffset: number): Promise<void> {
+    await this.deleteSnapshots((offset) => offset > endOffset);
+    let startOffset = this.segments[0]!.baseOffset;
+    this.producerState.clear();
+    for (const snapshot of await this.listSnapshots()) {
+      const entries = decodeProducerSnapshot(await readFile(join(this.dir, snapshot.name)));
+      if (entries === null) continue;
+      this.producerState.load(entries);
+      startOffset = Math.max(snapshot.offset, startOffset);
+      break;
+    }
+    for (let i = this.segmentIndexFor(startOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      if (segment.nextOffset <= startOffset) continue;
+      const position = segment.indexer.offsetIndex.lookup(Math.max(startOffset, segment.baseOffset));
+      await segment.walkBatches(position, READ_WINDOW_BYTES, (window, at) => {
+        const baseOffset = baseOffsetOf(window, at);
+        if (baseOffset >= endOffset) return false;
+        const producerId = producerIdOf(window, at);
+        if (baseOffset >= startOffset && producerId >= 0) {
+          this.producerState.update(
+            {
+              producerId,
+              producerEpoch: producerEpochOf(window, at),
+              baseSequence: baseSequenceOf(window, at),
+              lastOffsetDelta: lastOffsetDeltaOf(window, at),
+              maxTimestampMs: maxTimestampOf(window, at),
+            },
+            baseOffset,
+          );
+        }
+        return true;
+      });
+      if (segment !== this.activeSegment) await segment.closeIfIdle();
+    }
+    this.producerState.removeExpired(this.clock.nowMs());
+  }
+}
+
+async function removeSegmentFiles(dir: string, baseOffset: number): Promise<void> {
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    await rm(join(dir, offsetFileName(baseOffset, suffix)), { force: true });
+  }
+}

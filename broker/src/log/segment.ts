@@ -1,0 +1,446 @@
+/**
+ * One log segment: `<20-digit baseOffset>.log` plus its `.index` and `.timeindex` (Kafka's
+ * `LogSegment`). Not safe for concurrent writers: `PartitionLog` serializes all writes.
+ *
+ * Sizes: `indexer.sizeBytes` counts every batch handed to the segment (including batches still
+ * queued for the coalesced write); `writtenBytes` counts bytes known to be in the file.
+ */
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assert } from '../io/assert.js';
+import { LOG_OVERHEAD_BYTES, batchSizeBytes, maxTimestampOf } from './batch-header.js';
+import { OffsetIndex } from './offset-index.js';
+import { scanBatches, type OnBatch } from './recovery.js';
+import { SegmentIndexer, offsetIndexEntriesMax, timeIndexEntriesMax } from './segment-indexer.js';
+import { TimeIndex } from './time-index.js';
+
+/** Read window for scans and fetches from disk; grown to fit one larger batch. */
+export const READ_WINDOW_BYTES = 1024 * 1024;
+/** Recovery reads the file in windows of this size. */
+export const RECOVERY_WINDOW_BYTES = 8 * 1024 * 1024;
+/** iovecs per writev call (Linux IOV_MAX is 1024). */
+const WRITEV_BUFFERS_MAX = 1024;
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+export const SNAPSHOT_SUFFIX = '.snapshot';
+
+/** Kafka's file name: the offset as 20 zero-padded decimal digits. */
+export function offsetFileName(offset: number, suffix: string): string {
+  return String(offset).padStart(20, '0') + suffix;
+}
+
+export interface IndexSettings {
+  indexIntervalBytes: number;
+  segmentIndexBytes: number;
+}
+
+export class Segment {
+  readonly logPath: string;
+  readonly indexPath: string;
+  readonly timeIndexPath: string;
+  indexer: SegmentIndexer;
+  writtenBytes: number;
+  /** segment.ms counts from here: broker time of the first append (or first batch timestamp after restart). */
+  rollBaseMs = -1;
+  /** File mtime stand-in for time retention of segments without timestamps. */
+  lastModifiedMs: number;
+  deleted = false;
+  private handle: FileHandle | null = null;
+  private opening: Promise<FileHandle> | null = null;
+  private refs = 0;
+  private mustCreate: boolean;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    indexer: SegmentIndexer,
+    writtenBytes: number,
+    mustCreate: boolean,
+    nowMs: number,
+  ) {
+    this.logPath = join(dir, offsetFileName(baseOffset, LOG_SUFFIX));
+    this.indexPath = join(dir, offsetFileName(baseOffset, INDEX_SUFFIX));
+    this.timeIndexPath = join(dir, offsetFileName(baseOffset, TIME_INDEX_SUFFIX));
+    this.indexer = indexer;
+    this.writtenBytes = writtenBytes;
+    this.mustCreate = mustCreate;
+    this.lastModifiedMs = nowMs;
+  }
+
+  /** A new, empty segment; the file is created (truncating any leftover) on first use. */
+  static create(dir: string, baseOffset: number, settings: IndexSettings, nowMs: number): Segment {
+    const indexer = new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes);
+    return new Segment(dir, baseOffset, indexer, 0, true, nowMs);
+  }
+
+  /**
+   * Opens an existing segment. `trusted` segments (cleanly closed, or below the recovery point)
+   * load their index files when well formed; all others are scanned, CRC-checked when
+   * `verifyCrc`, and truncated at the first invalid batch. `onBatch` sees every batch scanned.
+   */
+  static async load(
+    dir: string,
+    baseOffset: number,
+    settings: IndexSettings,
+    options: { trustIndexFiles: boolean; verifyCrc: boolean; nowMs: number; onTruncate?: (reason: string, atBytes: number) => void },
+  ): Promise<Segment> {
+    const logPath = join(dir, offsetFileName(baseOffset, LOG_SUFFIX));
+    const info = await stat(logPath);
+    const segment = new Segment(dir, baseOffset, new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes), 0, false, info.mtimeMs);
+    if (options.trustIndexFiles && (await segment.loadIndexFiles(settings, info.size))) return segment;
+    await segment.recover(settings, info.size, options.verifyCrc, options.onTruncate);
+    return segment;
+  }
+
+  get sizeBytes(): number {
+    return this.indexer.sizeBytes;
+  }
+
+  get nextOffset(): number {
+    return this.indexer.nextOffset;
+  }
+
+  get isOpen(): boolean {
+    return this.handle !== null || this.opening !== null;
+  }
+
+  get inUse(): boolean {
+    return this.refs > 0;
+  }
+
+  /** Takes a reference on the open file handle (opening it if needed); pair with `release`. */
+  async acquire(): Promise<FileHandle> {
+    if (this.deleted) throw new SegmentDeletedError(this.logPath);
+    this.refs++;
+    try {
+      return await this.fileHandle();
+    } catch (error) {
+      this.refs--;
+      throw error;
+    }
+  }
+
+  release(): void {
+    assert(this.refs > 0, 'segment release without acquire');
+    this.refs--;
+    if (this.refs === 0 && this.deleted) void this.closeHandle();
+  }
+
+  /** Writes `buffers` at `writtenBytes` with as few writev calls as possible. */
+  async writeBuffers(buffers: Buffer[]): Promise<void> {
+    const handle = await this.acquire();
+    try {
+      let position = this.writtenBytes;
+      for (let start = 0; start < buffers.length; start += WRITEV_BUFFERS_MAX) {
+        let chunk = buffers.slice(start, start + WRITEV_BUFFERS_MAX);
+        let chunkBytes = 0;
+        for (const buf of chunk) chunkBytes += buf.length;
+        while (chunkBytes > 0) {
+          const { bytesWritten } = await handle.writev(chunk, position);
+          position += bytesWritten;
+          chunkBytes -= bytesWritten;
+          if (chunkBytes > 0) chunk = dropWritten(chunk, bytesWritten);
+        }
+      }
+      this.writtenBytes = position;
+    } finally {
+      this.release();
+    }
+  }
+
+  async sync(): Promise<void> {
+    const handle = await this.acquire();
+    try {
+      await handle.sync();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Reads `[position, min(position + length, writtenBytes))`. */
+  async readAt(position: number, length: number): Promise<Buffer> {
+    const end = Math.min(position + length, this.writtenBytes);
+    if (end <= position) return Buffer.alloc(0);
+    const handle = await this.acquire();
+    try {
+      return await readFully(handle, position, end - position);
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * Visits whole written batches from `position` (a batch boundary) until `visit` returns false
+   * or the written end. Each batch is handed as (window, at, position, size).
+   */
+  async walkBatches(position: number, windowBytes: number, visit: OnBatchContinue): Promise<void> {
+    let windowStart = position;
+    let size = windowBytes;
+    while (windowStart < this.writtenBytes) {
+      const window = await this.readAt(windowStart, size);
+      let at = 0;
+      let needed = 0;
+      while (at + LOG_OVERHEAD_BYTES <= window.length) {
+        const batchBytes = batchSizeBytes(window, at);
+        if (batchBytes <= LOG_OVERHEAD_BYTES) throw new Error(`bad batch size ${batchBytes} at ${windowStart + at} in ${this.logPath}`);
+        if (at + batchBytes > window.length) {
+          needed = batchBytes;
+          break;
+        }
+        if (!visit(window, at, windowStart + at, batchBytes)) return;
+        at += batchBytes;
+      }
+      if (at === 0 && needed === 0) {
+        if (window.length !== 0 && windowStart + window.length < this.writtenBytes) throw new Error(`torn batch inside ${this.logPath}`);
+        return;
+      }
+      if (at === 0 && windowStart + needed > this.writtenBytes) throw new Error(`batch beyond written end in ${this.logPath}`);
+      windowStart += at;
+      size = Math.max(windowBytes, needed);
+    }
+  }
+
+  /**
+   * Truncates the file to `[0, position)` (a batch boundary inside written data) and rebuilds
+   * the in-memory indexes from what remains.
+   */
+  async truncateTo(position: number, settings: IndexSettings): Promise<void> {
+    assert(position <= this.writtenBytes, 'truncate beyond written data');
+    const handle = await this.acquire();
+    try {
+      await handle.truncate(position);
+    } finally {
+      this.release();
+    }
+    await this.recover(settings, position, false);
+  }
+
+  /** Writes `.index` and `.timeindex` (temp file + rename, so a file is either whole or absent). */
+  async writeIndexFiles(): Promise<void> {
+    if (this.deleted) return;
+    await writeFileAtomically(this.indexPath, this.indexer.offsetIndex.encode());
+    await writeFileAtomically(this.timeIndexPath, this.indexer.timeIndex.encode());
+  }
+
+  async removeIndexFiles(): Promise<void> {
+    await rm(this.indexPath, { force: true });
+    await rm(this.timeIndexPath, { force: true });
+  }
+
+  async closeIfIdle(): Promise<void> {
+    if (this.refs === 0) await this.closeHandle();
+  }
+
+  async closeHandle(): Promise<void> {
+    const opening = this.opening;
+    this.handle = null;
+    this.opening = null;
+    if (opening !== null) {
+      const handle = await opening.catch(() => null);
+      if (handle !== null) await handle.close();
+    }
+  }
+
+  /**
+   * Marks the segment deleted and removes its files. Open handles close once in-flight reads
+   * release them (the unlinked inode stays readable until then). Deletes immediately: Kafka's
+   * `file.delete.delay.ms` grace period exists for mmap readers on other threads, which Fjord
+   * does not have.
+   */
+  async deleteFiles(): Promise<void> {
+    this.deleted = true;
+    if (this.refs === 0) await this.closeHandle();
+    await rm(this.logPath, { force: true });
+    await this.removeIndexFiles();
+  }
+
+  private fileHandle(): Promise<FileHandle> {
+    if (this.opening === null) {
+      const flags = this.mustCreate ? 'w+' : 'r+';
+      this.mustCreate = false;
+      this.opening = open(this.logPath, flags).then((handle) => {
+        this.handle = handle;
+        return handle;
+      });
+      this.opening.catch(() => {
+        this.opening = null;
+      });
+    }
+    return this.opening;
+  }
+
+  private async loadIndexFiles(settings: IndexSettings, logSizeBytes: number): Promise<boolean> {
+    const offsetBytes = await readFile(this.indexPath).catch(() => null);
+    const timeBytes = await readFile(this.timeIndexPath).catch(() => null);
+    if (offsetBytes === null || timeBytes === null) return false;
+    const offsetIndex = OffsetIndex.decode(offsetBytes, this.baseOffset, offsetIndexEntriesMax(settings.segmentIndexBytes), logSizeBytes);
+    if (offsetIndex === null) return false;
+    // Find the end: walk (without CRC) from the last index entry to the end of the file.
+    const tail = offsetIndex.lastEntry();
+    const tailIndexer = new SegmentIndexer(tail?.offset ?? this.baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes);
+    this.writtenBytes = logSizeBytes;
+    const tailStart = tail?.position ?? 0;
+    let tailBytes = 0;
+    let complete = true;
+    let firstBatchMaxTimestamp = -1;
+    await this.walkBatchesForLoad(tailStart, (window, at, _position, size) => {
+      const result = scanBatches(window.subarray(at, at + size), tailIndexer, false);
+      if (result.stop.kind !== 'end') {
+        complete = false;
+        return false;
+      }
+      if (tailStart === 0 && tailBytes === 0) firstBatchMaxTimestamp = tailIndexer.firstBatchMaxTimestamp;
+      tailBytes += size;
+      return true;
+    });
+    await this.closeIfIdle();
+    if (!complete || tailStart + tailBytes !== logSizeBytes) return false;
+    const nextOffset = tailIndexer.nextOffset;
+    const timeIndex = TimeIndex.decode(timeBytes, this.baseOffset, timeIndexEntriesMax(settings.segmentIndexBytes), Math.max(nextOffset, this.baseOffset + 1));
+    if (timeIndex === null) return false;
+    const indexer = new SegmentIndexer(this.baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes, { offsetIndex, timeIndex });
+    indexer.sizeBytes = logSizeBytes;
+    indexer.nextOffset = nextOffset;
+    indexer.bytesSinceLastIndexEntry = tailBytes;
+    const lastTime = timeIndex.lastEntry();
+    if (lastTime !== undefined) {
+      indexer.maxTimestamp = lastTime.timestamp;
+      indexer.offsetOfMaxTimestamp = lastTime.offset;
+    }
+    if (tailIndexer.maxTimestamp > indexer.maxTimestamp) {
+      indexer.maxTimestamp = tailIndexer.maxTimestamp;
+      indexer.offsetOfMaxTimestamp = tailIndexer.offsetOfMaxTimestamp;
+    }
+    indexer.firstBatchMaxTimestamp = tailStart === 0 ? firstBatchMaxTimestamp : await this.readFirstBatchMaxTimestamp();
+    this.indexer = indexer;
+    return true;
+  }
+
+  private async readFirstBatchMaxTimestamp(): Promise<number> {
+    let result = -1;
+    await this.walkBatchesForLoad(0, (window, at) => {
+      result = maxTimestampOf(window, at);
+      return false;
+    });
+    await this.closeIfIdle();
+    return result;
+  }
+
+  /** Like walkBatches but tolerant of a torn tail (stops there). */
+  private async walkBatchesForLoad(position: number, visit: OnBatchContinue): Promise<void> {
+    let windowStart = position;
+    let size = READ_WINDOW_BYTES;
+    while (windowStart < this.writtenBytes) {
+      const window = await this.readAt(windowStart, size);
+      let at = 0;
+      let needed = 0;
+      while (at + LOG_OVERHEAD_BYTES <= window.length) {
+        const batchBytes = batchSizeBytes(window, at);
+        if (batchBytes <= LOG_OVERHEAD_BYTES) return;
+        if (at + batchBytes > window.length) {
+          needed = batchBytes;
+          break;
+        }
+        if (!visit(window, at, windowStart + at, batchBytes)) return;
+        at += batchBytes;
+      }
+      if (at === 0 && (needed === 0 || windowStart + needed > this.writtenBytes)) return;
+      windowStart += at;
+      size = Math.max(READ_WINDOW_BYTES, needed);
+    }
+  }
+
+  /** Window-by-window `scanBatches`; truncates the file at the first invalid batch. */
+  private async recover(
+    settings: IndexSettings,
+    fileSizeBytes: number,
+    verifyCrc: boolean,
+    onTruncate?: (reason: string, atBytes: number) => void,
+    onBatch?: OnBatch,
+  ): Promise<void> {
+    this.indexer = new SegmentIndexer(this.baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes);
+    this.writtenBytes = fileSizeBytes;
+    let reason: string | null = null;
+    let size = RECOVERY_WINDOW_BYTES;
+    while (this.indexer.sizeBytes < fileSizeBytes) {
+      const window = await this.readAt(this.indexer.sizeBytes, size);
+      const result = scanBatches(window, this.indexer, verifyCrc, onBatch);
+      if (result.stop.kind === 'end') {
+        size = RECOVERY_WINDOW_BYTES;
+        continue;
+      }
+      if (result.stop.kind === 'corrupt') {
+        reason = result.stop.reason;
+        break;
+      }
+      const needed = result.stop.neededBytes;
+      if (this.indexer.sizeBytes + needed > fileSizeBytes) {
+        reason = 'incomplete batch at end of file';
+        break;
+      }
+      size = Math.max(RECOVERY_WINDOW_BYTES, needed);
+    }
+    if (this.indexer.sizeBytes < fileSizeBytes) {
+      onTruncate?.(reason ?? 'invalid bytes', this.indexer.sizeBytes);
+      const handle = await this.acquire();
+      try {
+        await handle.truncate(this.indexer.sizeBytes);
+        await handle.sync();
+      } finally {
+        this.release();
+      }
+    }
+    this.writtenBytes = this.indexer.sizeBytes;
+    await this.closeIfIdle();
+  }
+}
+
+/** Operating error: the segment was deleted (retention) while a reader wanted it. */
+export class SegmentDeletedError extends Error {
+  override name = 'SegmentDeletedError';
+  constructor(path: string) {
+    super(`segment deleted: ${path}`);
+  }
+}
+
+export type OnBatchContinue = (window: Buffer, at: number, position: number, sizeBytes: number) => boolean;
+
+async function readFully(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(buf, done, length - done, position + done);
+    if (bytesRead === 0) return buf.subarray(0, done);
+    done += bytesRead;
+  }
+  return buf;
+}
+
+function dropWritten(buffers: Buffer[], bytes: number): Buffer[] {
+  let skip = bytes;
+  const rest: Buffer[] = [];
+  for (const buf of buffers) {
+    if (skip >= buf.length) {
+      skip -= buf.length;
+      continue;
+    }
+    rest.push(skip > 0 ? buf.subarray(skip) : buf);
+    skip = 0;
+  }
+  return rest;
+}
+
+/** Temp file, fsync, rename: readers see the old file or the complete new one. */
+export async function writeFileAtomically(path: string, data: Buffer | string): Promise<void> {
+  const temp = `${path}.tmp`;
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+}

@@ -1,0 +1,227 @@
+import type { Socket } from 'node:net';
+
+/**
+ * One client connection: splits the TCP stream into Kafka frames (int32 size + payload), hands
+ * each frame to the dispatcher, and writes responses strictly in request order (clients match
+ * responses FIFO). Requests may complete out of order (a long-polling Fetch behind a Produce);
+ * finished responses wait in their slot until every earlier one has been written.
+ *
+ * Limits: a frame larger than `requestSizeBytesMax` closes the connection (Kafka does the same);
+ * at most `inflightRequestsMax` requests are being processed, and while the socket's write buffer
+ * is above `writeBufferBytesMax`, the connection stops reading (back-pressure to the client).
+ */
+export type DispatchOutcome =
+  | { kind: 'response'; chunks: Buffer[] }
+  | { kind: 'none' }
+  | { kind: 'close'; reason: string };
+
+export interface ConnectionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+export interface Dispatcher {
+  dispatch(frame: Buffer, connection: ConnectionInfo): DispatchOutcome | Promise<DispatchOutcome>;
+}
+
+export interface ConnectionLimits {
+  requestSizeBytesMax: number;
+  inflightRequestsMax: number;
+  writeBufferBytesMax: number;
+  idleMsMax: number;
+}
+
+interface Slot {
+  outcome: DispatchOutcome | null;
+}
+
+const FRAME_SIZE_PREFIX_BYTES = 4;
+
+export class Connection {
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private readonly slots: Slot[] = [];
+  private inflight = 0;
+  private closed = false;
+  private readingPaused = false;
+  /** True while drainFrames runs, so synchronous completions don't recurse into it. */
+  private draining = false;
+  readonly info: ConnectionInfo;
+
+  constructor(
+    private readonly socket: Socket,
+    id: number,
+    private readonly dispatcher: Dispatcher,
+    private readonly limits: ConnectionLimits,
+    private readonly onClose: (connection: Connection, reason: string) => void,
+  ) {
+    this.info = { id, remoteAddress: socket.remoteAddress ?? '?', remotePort: socket.remotePort ?? 0 };
+    socket.setNoDelay(true);
+    if (limits.idleMsMax > 0) {
+      socket.setTimeout(limits.idleMsMax, () => this.close('idle timeout'));
+    }
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateReading());
+    socket.on('error', (error) => this.close(`socket error: ${error.message}`));
+    socket.on('close', () => this.close('closed by peer'));
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.length = 0;
+    this.slots.length = 0;
+    this.socket.destroy();
+    this.onClose(this, reason);
+  }
+
+  /** Ends the connection after flushing what is already written (used at shutdown). */
+  end(): void {
+    if (this.closed) return;
+    this.socket.end();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    this.drainFrames();
+  }
+
+  private drainFrames(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drainFramesLoop();
+    } finally {
+      this.draining = false;
+    }
+    this.updateReading();
+  }
+
+  private drainFramesLoop(): void {
+    while (!this.closed && this.inflight < this.limits.inflightRequestsMax) {
+      if (this.pendingBytes < FRAME_SIZE_PREFIX_BYTES) break;
+      const frameSize = this.peekInt32();
+      if (frameSize < 0 || frameSize > this.limits.requestSizeBytesMax) {
+        this.close(
+          `frame size ${frameSize} is outside 0..${this.limits.requestSizeBytesMax} (socket.request.max.bytes)`,
+        );
+        return;
+      }
+      if (this.pendingBytes < FRAME_SIZE_PREFIX_BYTES + frameSize) break;
+      this.consume(FRAME_SIZE_PREFIX_BYTES);
+      const frame = this.consume(frameSize);
+      this.startRequest(frame);
+    }
+  }
+
+  private startRequest(frame: Buffer): void {
+    const slot: Slot = { outcome: null };
+    this.slots.push(slot);
+    this.inflight++;
+    let result: DispatchOutcome | Promise<DispatchOutcome>;
+    try {
+      result = this.dispatcher.dispatch(frame, this.info);
+    } catch (error) {
+      result = { kind: 'close', reason: `request failed: ${(error as Error).message}` };
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (outcome) => this.complete(slot, outcome),
+        (error: Error) => this.complete(slot, { kind: 'close', reason: `request failed: ${error.stack ?? error.message}` }),
+      );
+    } else {
+      this.complete(slot, result);
+    }
+  }
+
+  private complete(slot: Slot, outcome: DispatchOutcome): void {
+    if (this.closed) return;
+    slot.outcome = outcome;
+    this.inflight--;
+    this.flushSlots();
+    this.drainFrames();
+  }
+
+  private flushSlots(): void {
+    let corked = false;
+    while (this.slots.length > 0 && this.slots[0]!.outcome !== null && !this.closed) {
+      const outcome = this.slots.shift()!.outcome!;
+      if (outcome.kind === 'close') {
+        this.close(outcome.reason);
+        return;
+      }
+      if (outcome.kind === 'none') continue;
+      if (!corked) {
+        this.socket.cork();
+        corked = true;
+      }
+      let size = 0;
+      for (const chunk of outcome.chunks) size += chunk.length;
+      const prefix = Buffer.allocUnsafe(FRAME_SIZE_PREFIX_BYTES);
+      prefix.writeInt32BE(size, 0);
+      this.socket.write(prefix);
+      for (const chunk of outcome.chunks) this.socket.write(chunk);
+    }
+    if (corked) this.socket.uncork();
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    const shouldPause =
+      this.inflight >= this.limits.inflightRequestsMax || this.socket.writableLength > this.limits.writeBufferBytesMax;
+    if (shouldPause && !this.readingPaused) {
+      this.socket.pause();
+      this.readingPaused = true;
+    } else if (!shouldPause && this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+      // Frames may already be buffered; parse them without waiting for more bytes.
+      if (this.pendingBytes > 0) queueMicrotask(() => this.drainFrames());
+    }
+  }
+
+  private peekInt32(): number {
+    const first = this.pending[0]!;
+    if (first.length >= FRAME_SIZE_PREFIX_BYTES) return first.readInt32BE(0);
+    const bytes = Buffer.allocUnsafe(FRAME_SIZE_PREFIX_BYTES);
+    let filled = 0;
+    for (const chunk of this.pending) {
+      const take = Math.min(chunk.length, FRAME_SIZE_PREFIX_BYTES - filled);
+      chunk.copy(bytes, filled, 0, take);
+      filled += take;
+      if (filled === FRAME_SIZE_PREFIX_BYTES) break;
+    }
+    return bytes.readInt32BE(0);
+  }
+
+  /** Takes `size` bytes from the front: a zero-copy slice when they lie in one chunk, else one copy. */
+  private consume(size: number): Buffer {
+    this.pendingBytes -= size;
+    const first = this.pending[0];
+    if (size === 0) return Buffer.alloc(0);
+    if (first !== undefined && first.length >= size) {
+      const out = first.subarray(0, size);
+      if (first.length === size) this.pending.shift();
+      else this.pending[0] = first.subarray(size);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = this.pending[0]!;
+      const take = Math.min(chunk.length, size - filled);
+      chunk.copy(out, filled, 0, take);
+      filled += take;
+      if (take === chunk.length) this.pending.shift();
+      else this.pending[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}
