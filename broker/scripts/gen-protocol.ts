@@ -69,7 +69,7 @@ interface Field {
   tagged: Range;
   /** False when the field has its own "flexibleVersions": "none" (header ClientId). */
   flexible: boolean;
-  /** Default as a JS value: number, bigint, string, boolean, null, 'EMPTY_ARRAY', or undefined for a type default. */
+  /** The schema default: null, a value, or 'empty' (no default given: null if nullable, else the type's empty value). */
   def: DefaultValue;
 }
 
@@ -225,7 +225,7 @@ class Builder {
     const common = new Map<string, RawField[]>();
     for (const c of raw.commonStructs ?? []) common.set(c.name, c.fields);
     const byType = new Map<string, Struct>();
-    const build = (tsName: string, fields: RawField[]): Struct => {
+    const build = (tsName: string): Struct => {
       this.claim(tsName, raw.name);
       this.claim(tsName + 'Input', raw.name);
       const s: Struct = { ts: tsName, fields: [], needsDefault: false, needsIsDefault: false };
@@ -250,11 +250,11 @@ class Builder {
       }
       const fields = inline ?? common.get(typeName);
       if (!fields) throw new Error(`unknown struct ${typeName} in ${raw.name}`);
-      const s = build(raw.name + typeName, fields);
+      const s = build(raw.name + typeName);
       byType.set(typeName, s);
       return fill(s, fields);
     };
-    const root = fill(build(raw.name, raw.fields), raw.fields);
+    const root = fill(build(raw.name), raw.fields);
     for (const name of ['decode', 'encode']) this.claim(name + raw.name, raw.name);
     const m: Message = {
       raw,
@@ -331,7 +331,7 @@ function tsType(f: Field, input: boolean): string {
   let t: string;
   switch (f.kind) {
     case 'array': {
-      const e = f.elem === 'struct' ? f.struct!.ts + (input ? 'Input' : '') : primType(f.elem, input);
+      const e = f.elem === 'struct' ? f.struct!.ts + (input ? 'Input' : '') : primType(f.elem);
       t = `${e}[]`;
       break;
     }
@@ -341,12 +341,12 @@ function tsType(f: Field, input: boolean): string {
     case 'records':
       return input ? 'Buffer | readonly Buffer[] | null' : 'Buffer | null';
     default:
-      t = primType(f.kind, input);
+      t = primType(f.kind);
   }
   return canBeNull(f) ? `${t} | null` : t;
 }
 
-function primType(kind: string, _input: boolean): string {
+function primType(kind: string): string {
   switch (kind) {
     case 'int8':
     case 'int16':

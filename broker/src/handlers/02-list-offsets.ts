@@ -68,7 +68,11 @@ async function lookUp(partition: Partition, timestamp: bigint): Promise<{ timest
     case MAX_TIMESTAMP: {
       const max = log.maxTimestampAndOffset;
       if (max.offset < 0) return none;
-      return { timestamp: BigInt(max.timestamp), offset: BigInt(max.offset), leaderEpoch: epoch };
+      // The log tracks the batch holding the max timestamp; the exact record is inside it.
+      const found = await log.findBatchByTimestamp(max.timestamp);
+      const exact = found ? findOffsetForTimestamp(found.batch, max.timestamp) : null;
+      const offset = Math.max(exact?.offset ?? max.offset, log.logStartOffset);
+      return { timestamp: BigInt(max.timestamp), offset: BigInt(offset), leaderEpoch: epoch };
     }
     default: {
       if (timestamp < 0n) return none;

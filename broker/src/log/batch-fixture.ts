@@ -27,7 +27,7 @@ export function makeBatch(spec: BatchSpec = {}): Buffer {
   buf.writeInt8(2, 16);
   buf.writeInt16BE(spec.logAppendTime === true ? 0x08 : 0, ATTRIBUTES_AT);
   buf.writeInt32BE(records - 1, 23);
-  const maxTimestamp = spec.maxTimestamp ?? 1_700_000_000_000;
+  const maxTimestamp = spec.maxTimestamp ?? Date.now();
   writeInt64(buf, 27, maxTimestamp);
   writeInt64(buf, 35, maxTimestamp);
   writeInt64(buf, 43, spec.producerId ?? -1);

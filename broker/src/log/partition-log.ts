@@ -138,13 +138,25 @@ type QueueItem =
 
 type LogState = 'open' | 'truncating' | 'closing' | 'closed';
 
-export function validateLogConfig(config: LogConfig): void {
-  assert(Number.isSafeInteger(config.segmentBytes) && config.segmentBytes >= 61 && config.segmentBytes <= 0x7fffffff, 'segment.bytes out of range');
-  assert(config.segmentMs >= 1, 'segment.ms must be >= 1');
-  assert(config.indexIntervalBytes >= 0, 'index.interval.bytes must be >= 0');
-  assert(config.segmentIndexBytes >= 12, 'segment.index.bytes must hold one entry');
-  assert(config.flushMessages >= 1 && config.flushMs >= 0, 'flush.messages / flush.ms out of range');
-  assert(config.producerIdExpirationMs >= 1, 'producer.id.expiration.ms must be >= 1');
+/**
+ * Why `config` cannot run a log, or null if it can. Topic-config validation can use it to answer
+ * INVALID_CONFIG; `open`/`updateConfig` assert it (a bad config there is a programmer error).
+ */
+export function logConfigProblem(config: LogConfig): string | null {
+  if (!Number.isSafeInteger(config.segmentBytes) || config.segmentBytes < 61 || config.segmentBytes > 0x7fffffff) return 'segment.bytes must be in [61, 2147483647]';
+  if (!(config.segmentMs >= 1)) return 'segment.ms must be >= 1';
+  if (!(config.indexIntervalBytes >= 0)) return 'index.interval.bytes must be >= 0';
+  if (!(config.segmentIndexBytes >= 12)) return 'segment.index.bytes must be >= 12';
+  if (!(config.flushMessages >= 1)) return 'flush.messages must be >= 1';
+  if (!(config.flushMs >= 0)) return 'flush.ms must be >= 0';
+  if (!(config.producerIdExpirationMs >= 1)) return 'producer.id.expiration.ms must be >= 1';
+  if (Number.isNaN(config.retentionBytes) || Number.isNaN(config.retentionMs)) return 'retention.bytes / retention.ms must be numbers';
+  return null;
+}
+
+function validateLogConfig(config: LogConfig): void {
+  const problem = logConfigProblem(config);
+  assert(problem === null, problem ?? '');
 }
 
 export class PartitionLog {
@@ -160,6 +172,9 @@ export class PartitionLog {
   private writing = false;
   private idleWaiters: (() => void)[] = [];
   private readonly background = new Set<Promise<void>>();
+  private finalizing: Promise<void> = Promise.resolve();
+  /** Checkpoint files are written one at a time, in order (monotonic on disk too). */
+  private checkpointWrites: Promise<unknown> = Promise.resolve();
   private maintenance: Promise<unknown> = Promise.resolve();
   private failure: Error | null = null;
   private state: LogState = 'open';
@@ -452,7 +467,7 @@ export class PartitionLog {
       const target = Math.min(offset, this.highWater);
       if (target <= this.logStart) return this.logStart;
       this.logStart = target;
-      await writeCheckpoint(this.dir, LOG_START_OFFSET_CHECKPOINT, target);
+      await this.writeCheckpointInOrder(LOG_START_OFFSET_CHECKPOINT, target);
       await this.deleteSegmentsBelowLogStart();
       return this.logStart;
     });
@@ -627,7 +642,11 @@ export class PartitionLog {
     while (i < items.length) {
       const item = items[i]!;
       if (item.kind === 'rolled') {
-        this.track(this.finalizeRolled(item.segment, item.snapshot, item.nextBaseOffset));
+        // Finalizations run one after another, in roll order.
+        const previous = this.finalizing;
+        const rolled = item;
+        this.finalizing = previous.then(() => this.finalizeRolled(rolled.segment, rolled.snapshot, rolled.nextBaseOffset));
+        this.track(this.finalizing);
         i++;
         continue;
       }
@@ -720,7 +739,13 @@ export class PartitionLog {
   private async advanceRecoveryPoint(offset: number): Promise<void> {
     if (offset <= this.recoveryPoint) return;
     this.recoveryPoint = offset;
-    await writeCheckpoint(this.dir, RECOVERY_POINT_CHECKPOINT, offset);
+    await this.writeCheckpointInOrder(RECOVERY_POINT_CHECKPOINT, offset);
+  }
+
+  private writeCheckpointInOrder(name: string, offset: number): Promise<void> {
+    const write = this.checkpointWrites.then(() => writeCheckpoint(this.dir, name, offset));
+    this.checkpointWrites = write.catch(() => undefined);
+    return write;
   }
 
   private async writeSnapshot(offset: number, snapshot: Buffer): Promise<void> {
@@ -761,7 +786,7 @@ export class PartitionLog {
     this.recomputeMaxTimestamp();
     if (firstBase > this.logStart) {
       this.logStart = firstBase;
-      await writeCheckpoint(this.dir, LOG_START_OFFSET_CHECKPOINT, firstBase);
+      await this.writeCheckpointInOrder(LOG_START_OFFSET_CHECKPOINT, firstBase);
     }
     for (const segment of removed) await segment.deleteFiles();
     await this.deleteSnapshots((offset, isLatest) => offset < firstBase && !isLatest);
@@ -778,7 +803,7 @@ export class PartitionLog {
       this.logStart = offset;
       this.logEnd = offset;
       this.highWater = offset;
-      await writeCheckpoint(this.dir, LOG_START_OFFSET_CHECKPOINT, offset);
+      await this.writeCheckpointInOrder(LOG_START_OFFSET_CHECKPOINT, offset);
     } else {
       const index = this.segmentIndexFor(offset);
       const removed = this.segments.splice(index + 1);
@@ -802,7 +827,7 @@ export class PartitionLog {
     this.recomputeMaxTimestamp();
     if (this.recoveryPoint > this.logEnd) {
       this.recoveryPoint = this.logEnd;
-      await writeCheckpoint(this.dir, RECOVERY_POINT_CHECKPOINT, this.logEnd);
+      await this.writeCheckpointInOrder(RECOVERY_POINT_CHECKPOINT, this.logEnd);
     }
     await this.loadProducerState(this.logEnd);
   }

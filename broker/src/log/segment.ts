@@ -433,8 +433,10 @@ function dropWritten(buffers: Buffer[], bytes: number): Buffer[] {
 }
 
 /** Temp file, fsync, rename: readers see the old file or the complete new one. */
+let tempFileCounter = 0;
+
 export async function writeFileAtomically(path: string, data: Buffer | string): Promise<void> {
-  const temp = `${path}.tmp`;
+  const temp = `${path}.${process.pid}-${tempFileCounter++}.tmp`;
   const handle = await open(temp, 'w');
   try {
     await handle.writeFile(data);
