@@ -5,8 +5,16 @@ import {
   type AlterConfigsResponseInput,
 } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { TopicError, validateTopicName } from '../topics/topic-registry.js';
-import { brokerAlterUnsupported, duplicateResources, ResourceError, resourceTypeName, ResourceType, validateTopicOverrides } from './admin-configs.js';
+import { validateTopicName } from '../topics/topic-registry.js';
+import {
+  brokerAlterUnsupported,
+  duplicateResources,
+  ResourceError,
+  resourceFailure,
+  resourceTypeName,
+  ResourceType,
+  validateTopicOverrides,
+} from './admin-configs.js';
 import { registerHandler } from './registry.js';
 
 type Result = NonNullable<AlterConfigsResponseInput['responses']>[number];
@@ -59,12 +67,7 @@ registerHandler<AlterConfigsRequest, AlterConfigsResponseInput>({
         }
         responses.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (error) {
-        if (error instanceof ResourceError || error instanceof TopicError) {
-          responses.push({ ...base, errorCode: error.errorCode, errorMessage: error.message });
-          continue;
-        }
-        broker.logger.error('AlterConfigs failed', { resource: resource.resourceName, error: String(error) });
-        responses.push({ ...base, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: String((error as Error).message ?? error) });
+        responses.push({ ...base, ...resourceFailure(error, 'AlterConfigs', resource.resourceName, broker.logger) });
       }
     }
     return { throttleTimeMs: 0, responses };

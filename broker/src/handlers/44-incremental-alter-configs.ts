@@ -6,8 +6,16 @@ import {
 } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { TOPIC_CONFIG_BY_NAME } from '../config/topic-config.js';
-import { TopicError, validateTopicName } from '../topics/topic-registry.js';
-import { brokerAlterUnsupported, duplicateResources, ResourceError, resourceTypeName, ResourceType, validateTopicOverrides } from './admin-configs.js';
+import { validateTopicName } from '../topics/topic-registry.js';
+import {
+  brokerAlterUnsupported,
+  duplicateResources,
+  ResourceError,
+  resourceFailure,
+  resourceTypeName,
+  ResourceType,
+  validateTopicOverrides,
+} from './admin-configs.js';
 import { registerHandler } from './registry.js';
 
 type Result = NonNullable<IncrementalAlterConfigsResponseInput['responses']>[number];
@@ -71,12 +79,7 @@ registerHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponseI
         }
         responses.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (error) {
-        if (error instanceof ResourceError || error instanceof TopicError) {
-          responses.push({ ...base, errorCode: error.errorCode, errorMessage: error.message });
-          continue;
-        }
-        broker.logger.error('IncrementalAlterConfigs failed', { resource: resource.resourceName, error: String(error) });
-        responses.push({ ...base, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: String((error as Error).message ?? error) });
+        responses.push({ ...base, ...resourceFailure(error, 'IncrementalAlterConfigs', resource.resourceName, broker.logger) });
       }
     }
     return { throttleTimeMs: 0, responses };

@@ -1,3 +1,4 @@
+import type { Logger } from '../io/logger.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ConfigType } from '../config/config-types.js';
 import { TOPIC_CONFIGS, TOPIC_CONFIG_BY_NAME } from '../config/topic-config.js';
@@ -313,4 +314,19 @@ export function brokerAlterUnsupported(resourceName: string, nodeId: number, nam
 export function resourceTypeName(type: number): string {
   const entry = Object.entries(ResourceType).find(([, code]) => code === type);
   return entry ? entry[0] : String(type);
+}
+
+/**
+ * Maps a failure while altering one resource to that resource's error code and message: protocol
+ * outcomes keep their code; anything else is logged and reported as UNKNOWN_SERVER_ERROR.
+ */
+export function resourceFailure(
+  error: unknown,
+  apiName: string,
+  resourceName: string,
+  logger: Logger,
+): { errorCode: number; errorMessage: string } {
+  if (error instanceof ResourceError || error instanceof TopicError) return { errorCode: error.errorCode, errorMessage: error.message };
+  logger.error(`${apiName} failed`, { resource: resourceName, error: String(error) });
+  return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: String((error as Error).message ?? error) };
 }
