@@ -3,6 +3,7 @@ import type { Logger } from './io/logger.js';
 import type { TopicRegistry } from './topics/topic-registry.js';
 import type { ProducerIdAllocator } from './topics/producer-id-allocator.js';
 import type { AppendNotifier } from './topics/append-notifier.js';
+import type { GroupService } from './group/group-service.js';
 
 /** What handlers may reach: the broker's state and services, no sockets. */
 export interface BrokerContext {
@@ -14,6 +15,8 @@ export interface BrokerContext {
   topics: TopicRegistry;
   producerIds: ProducerIdAllocator;
   appendNotifier: AppendNotifier;
+  /** The group coordinator (consumer groups, committed offsets in __consumer_offsets). */
+  groups: GroupService;
   logger: Logger;
   nowMs(): number;
   /** Creates a topic with broker defaults (auto.create.topics.enable); returns a Kafka error code. */

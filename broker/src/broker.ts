@@ -11,7 +11,10 @@ import './handlers/index.js';
 import { TopicError, TopicRegistry, writeFileAtomically } from './topics/topic-registry.js';
 import { ProducerIdAllocator } from './topics/producer-id-allocator.js';
 import { AppendNotifier } from './topics/append-notifier.js';
+import { GroupService } from './group/group-service.js';
 
+/** How often the group coordinator's timers (session/rebalance timeouts, retention) are checked. */
+const GROUP_TICK_MS = 100;
 /** Socket write buffer above which a connection stops reading requests. */
 const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -22,6 +25,7 @@ const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
 export class Broker {
   private servers: TcpServer[] = [];
   private maintenanceTimer: NodeJS.Timeout | null = null;
+  private groupTimer: NodeJS.Timeout | null = null;
   private readonly creating = new Map<string, Promise<number>>();
   context!: BrokerContext;
   boundPorts: number[] = [];
@@ -37,6 +41,7 @@ export class Broker {
     const clusterId = await loadOrCreateMetaProperties(logDir, this.config);
     const topics = await TopicRegistry.open(logDir, this.config);
     const producerIds = await ProducerIdAllocator.open(logDir);
+    const groups = await GroupService.open(topics, this.config, this.logger, () => Date.now());
     const advertised = this.config.advertisedListeners[0]!;
     this.context = {
       config: this.config,
@@ -47,6 +52,7 @@ export class Broker {
       topics,
       producerIds,
       appendNotifier: new AppendNotifier(),
+      groups,
       logger: this.logger,
       nowMs: () => Date.now(),
       autoCreateTopic: (name) => this.autoCreateTopic(name),
@@ -72,6 +78,8 @@ export class Broker {
     }
     this.maintenanceTimer = setInterval(() => void this.runMaintenance(), Math.min(this.config.logRetentionCheckIntervalMs, 1000 * 60));
     this.maintenanceTimer.unref();
+    this.groupTimer = setInterval(() => groups.tick(), GROUP_TICK_MS);
+    this.groupTimer.unref();
     this.logger.info('Fjord broker started', {
       nodeId: this.config.nodeId,
       clusterId,
@@ -83,7 +91,9 @@ export class Broker {
 
   async stop(): Promise<void> {
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+    if (this.groupTimer) clearInterval(this.groupTimer);
     await Promise.all(this.servers.map((server) => server.close()));
+    await this.context.groups.close();
     await this.context.topics.close();
     this.logger.info('Fjord broker stopped');
   }

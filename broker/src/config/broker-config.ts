@@ -80,6 +80,11 @@ const BROKER_PROPERTIES: readonly BrokerPropertyDefinition[] = [
   p('transaction.state.log.replication.factor', 'short', '3', { minValue: 1 }),
   p('transaction.state.log.min.isr', 'int', '2', { minValue: 1 }),
   p('group.initial.rebalance.delay.ms', 'int', '3000', { minValue: 0 }),
+  p('group.min.session.timeout.ms', 'int', '6000', { minValue: 0 }),
+  p('group.max.session.timeout.ms', 'int', '1800000', { minValue: 0 }),
+  p('group.max.size', 'int', '2147483647', { minValue: 1 }),
+  p('offsets.retention.minutes', 'int', '10080', { minValue: 1 }),
+  p('offsets.retention.check.interval.ms', 'long', '600000', { minValue: 1 }),
   p('fetch.max.bytes', 'int', '57671680', { minValue: 1024 }),
   // Fjord-specific limits (documented in README "Configuration").
   p('fjord.connection.inflight.requests.max', 'int', '100', { minValue: 1 }),
@@ -119,6 +124,15 @@ export interface BrokerConfig {
   fetchWaitMsMax: number;
   logTailCacheBytes: number;
   shutdownTimeoutMs: number;
+  /** Consumer groups (group coordinator). */
+  offsetsTopicNumPartitions: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupMaxSize: number;
+  /** offsets.retention.minutes in ms. */
+  offsetsRetentionMs: number;
+  offsetsRetentionCheckIntervalMs: number;
   /** Every property as given (file + overrides), for topic defaults and DescribeConfigs. */
   properties: ReadonlyMap<string, string>;
   /** Effective broker-level default for each topic config name (resolved through synonyms). */
@@ -194,6 +208,13 @@ function buildBrokerConfig(given: Map<string, string>): BrokerConfig {
     fetchWaitMsMax: num('fjord.fetch.wait.ms.max'),
     logTailCacheBytes: num('fjord.log.tail.cache.bytes'),
     shutdownTimeoutMs: num('fjord.shutdown.timeout.ms'),
+    offsetsTopicNumPartitions: num('offsets.topic.num.partitions'),
+    groupInitialRebalanceDelayMs: num('group.initial.rebalance.delay.ms'),
+    groupMinSessionTimeoutMs: num('group.min.session.timeout.ms'),
+    groupMaxSessionTimeoutMs: num('group.max.session.timeout.ms'),
+    groupMaxSize: num('group.max.size'),
+    offsetsRetentionMs: num('offsets.retention.minutes') * 60_000,
+    offsetsRetentionCheckIntervalMs: num('offsets.retention.check.interval.ms'),
     properties: given,
     topicDefaults: resolveTopicDefaults(given),
     warnings,

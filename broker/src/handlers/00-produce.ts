@@ -79,6 +79,8 @@ function appendToPartition(
   const partition = broker.topics.partition(topicName, partitionIndex);
   if (!partition) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `This server does not host this topic-partition.` };
   const topic = partition.topic;
+  // Only the broker itself writes its internal topics (Kafka: "Cannot append to internal topic").
+  if (topic.isInternal) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `Cannot append to internal topic ${topicName}` };
   if (records === null || records.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'Produce request has no records' };
   const maxMessageBytes = Number(broker.topics.effectiveValue(topic, 'max.message.bytes'));
   const validation = validateProducedRecords(records, { maxMessageBytes });

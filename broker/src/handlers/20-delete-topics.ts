@@ -82,7 +82,12 @@ registerHandler<DeleteTopicsRequest, DeleteTopicsResponseInput>({
 
 async function deleteOne(broker: BrokerContext, name: string): Promise<{ errorCode: number; errorMessage: string | null }> {
   try {
+    if (broker.topics.get(name)?.isInternal) {
+      return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `Topic ${name} is an internal topic and cannot be deleted.` };
+    }
     await broker.topics.delete(name);
+    // Committed offsets of a deleted topic go with it, as in Kafka.
+    broker.groups.topicDeleted(name);
     broker.logger.info('deleted topic', { topic: name });
     return { errorCode: ErrorCode.NONE, errorMessage: null };
   } catch (error) {

@@ -1,0 +1,32 @@
+import { decodeJoinGroupRequest, encodeJoinGroupResponse, type JoinGroupRequest, type JoinGroupResponseInput } from '../protocol/generated/index.js';
+import { clientInfoOf } from '../group/client-info.js';
+import { registerHandler } from './registry.js';
+
+/**
+ * JoinGroup (11), v0-9 (Kafka 4.0.1 restored v0/v1, KAFKA-19444). v0 has no rebalance timeout:
+ * the session timeout stands in (JoinGroupRequest). v4+ dynamic members get MEMBER_ID_REQUIRED
+ * first; v5+ may carry group.instance.id (static membership). The response may be parked until
+ * the join phase completes (see group/group-coordinator.ts).
+ */
+registerHandler<JoinGroupRequest, JoinGroupResponseInput>({
+  apiKey: 11,
+  name: 'JoinGroup',
+  minVersion: 0,
+  maxVersion: 9,
+  decodeRequest: decodeJoinGroupRequest,
+  encodeResponse: encodeJoinGroupResponse,
+  handle(request, info, broker) {
+    return broker.groups.join(
+      {
+        groupId: request.groupId,
+        sessionTimeoutMs: request.sessionTimeoutMs,
+        rebalanceTimeoutMs: info.apiVersion === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
+        memberId: request.memberId,
+        groupInstanceId: info.apiVersion >= 5 ? request.groupInstanceId : null,
+        protocolType: request.protocolType,
+        protocols: request.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
+      },
+      clientInfoOf(info),
+    );
+  },
+});
