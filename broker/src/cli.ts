@@ -7,12 +7,15 @@ import { Broker } from './broker.js';
 const USAGE = `Usage:
   fjord broker [--config server.properties] [--override key=value ...]
       Starts a broker. Properties use Kafka's names (listeners, log.dirs, num.partitions, ...).
+  fjord operator [--kubeconfig FILE] [--namespace NS] [--leader-elect true|false]
+      Runs the Kubernetes operator against the current kubeconfig (see operator/README.md).
   fjord help`;
 
 /** Entry point of `fjord` (bin/fjord.js). Exit codes: 0 ok, 1 runtime failure, 2 bad usage or config. */
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'broker') return runBroker(rest);
+  if (command === 'operator') return (await import('../../operator/src/main.js')).runOperatorCli(rest);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -76,6 +76,6 @@ test('topic config validation', () => {
   assert.equal(validateTopicConfig('cleanup.policy', 'compact,delete'), 'compact,delete');
   assert.throws(() => validateTopicConfig('retention.ms', 'abc'), /retention\.ms: 'abc' is not an integer/);
   assert.throws(() => validateTopicConfig('cleanup.policy', 'shred'), /'shred' is not one of delete, compact/);
-  assert.throws(() => validateTopicConfig('segment.bytes', '10'), /below the minimum 14/);
+  assert.throws(() => validateTopicConfig('segment.bytes', '1048575'), /below the minimum 1048576/);
   assert.throws(() => validateTopicConfig('no.such.config', '1'), /unknown topic config/);
 });

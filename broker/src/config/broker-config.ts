@@ -41,7 +41,7 @@ const BROKER_PROPERTIES: readonly BrokerPropertyDefinition[] = [
   p('max.connections', 'int', '2147483647', { minValue: 0 }),
   p('queued.max.requests', 'int', '500', { minValue: 1 }),
   p('connections.max.idle.ms', 'long', '600000'),
-  p('log.segment.bytes', 'int', '1073741824', { minValue: 14 }),
+  p('log.segment.bytes', 'int', '1073741824', { minValue: 1048576 }),
   p('log.roll.ms', 'long', null, { minValue: 1 }),
   p('log.roll.hours', 'int', '168', { minValue: 1 }),
   p('log.roll.jitter.ms', 'long', null),

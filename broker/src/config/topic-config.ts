@@ -56,7 +56,8 @@ export const TOPIC_CONFIGS: readonly TopicConfigDefinition[] = [
   def('retention.ms', 'long', '604800000', ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'], {
     minValue: -1,
   }),
-  def('segment.bytes', 'int', '1073741824', ['log.segment.bytes'], { minValue: 14 }),
+  // Kafka 4 raised the minimum to 1 MiB (KIP-1030).
+  def('segment.bytes', 'int', '1073741824', ['log.segment.bytes'], { minValue: 1048576 }),
   def('segment.index.bytes', 'int', '10485760', ['log.index.size.max.bytes'], { minValue: 4 }),
   def('segment.jitter.ms', 'long', '0', ['log.roll.jitter.ms', 'log.roll.jitter.hours'], { minValue: 0 }),
   def('segment.ms', 'long', '604800000', ['log.roll.ms', 'log.roll.hours'], { minValue: 1 }),

@@ -7,10 +7,14 @@ import {
 import { ErrorCode } from '../protocol/error-codes.js';
 import { validateProducedRecords, setLogAppendTime } from '../protocol/record-batch.js';
 import { CompressionCodec } from '../protocol/compression.js';
-import { decodeBatchRecords } from '../protocol/records.js';
+import { validateBatchRecords } from '../protocol/record-validation.js';
 import type { BrokerContext } from '../broker-context.js';
 import { AppendNotifier } from '../topics/append-notifier.js';
-import { registerHandler, NO_RESPONSE } from './registry.js';
+import { CloseConnection, registerHandler, NO_RESPONSE } from './registry.js';
+
+const EMPTY = Buffer.alloc(0);
+/** Upper bound on one batch's decompressed size while its records are validated. */
+const DECOMPRESSED_BATCH_BYTES_MAX = 256 * 1024 * 1024;
 
 type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses']>[number]['partitionResponses']>[number];
 
@@ -55,7 +59,12 @@ registerHandler<ProduceRequest, ProduceResponseInput>({
       return { name: topicData.name, partitionResponses };
     });
     await Promise.all(pending);
-    if (acks === 0) return NO_RESPONSE;
+    if (acks === 0) {
+      // An acks=0 producer never reads responses; Kafka closes the connection on any error so the
+      // producer notices (it refreshes metadata and reconnects).
+      const failed = responses.some((topic) => topic.partitionResponses.some((partition) => partition.errorCode !== ErrorCode.NONE));
+      return failed ? new CloseConnection('acks=0 produce failed') : NO_RESPONSE;
+    }
     return { responses, throttleTimeMs: 0 };
   },
 });
@@ -81,11 +90,12 @@ function appendToPartition(
   const topic = partition.topic;
   // Only the broker itself writes its internal topics (Kafka: "Cannot append to internal topic").
   if (topic.isInternal) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, message: `Cannot append to internal topic ${topicName}` };
-  if (records === null || records.length === 0) return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'Produce request has no records' };
   const maxMessageBytes = Number(broker.topics.effectiveValue(topic, 'max.message.bytes'));
-  const validation = validateProducedRecords(records, { maxMessageBytes });
+  const validation = validateProducedRecords(records ?? EMPTY, { maxMessageBytes });
   if (!validation.ok) return { errorCode: validation.errorCode, message: validation.message };
   const batch = validation.batch;
+  // Trailing bytes that don't form a whole batch are ignored, as Kafka's batch iterator does.
+  const stored = records!.subarray(0, batch.sizeBytes);
   if (batch.compression === CompressionCodec.ZSTD && apiVersion < 7) {
     return { errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, message: 'zstd needs Produce v7 or later' };
   }
@@ -94,29 +104,22 @@ function appendToPartition(
   }
   const now = broker.nowMs();
   const timestampType = broker.topics.effectiveValue(topic, 'message.timestamp.type');
+  const logAppendTime = timestampType === 'LogAppendTime';
+  const beforeMaxMs = Number(broker.topics.effectiveValue(topic, 'message.timestamp.before.max.ms'));
+  const afterMaxMs = Number(broker.topics.effectiveValue(topic, 'message.timestamp.after.max.ms'));
+  const recordCheck = validateBatchRecords(stored, batch, {
+    requireKeys: broker.topics.effectiveValue(topic, 'cleanup.policy').split(',').includes('compact'),
+    timestampBounds: logAppendTime ? null : { minMs: now - beforeMaxMs, maxMs: now + afterMaxMs },
+    maxDecompressedBytes: DECOMPRESSED_BATCH_BYTES_MAX,
+  });
+  if (!recordCheck.ok) return { errorCode: recordCheck.errorCode, message: recordCheck.message };
   let logAppendTimeMs = -1;
-  if (timestampType === 'LogAppendTime') {
-    setLogAppendTime(records, now);
+  if (logAppendTime) {
+    setLogAppendTime(stored, now);
     logAppendTimeMs = now;
-  } else {
-    const beforeMaxMs = Number(broker.topics.effectiveValue(topic, 'message.timestamp.before.max.ms'));
-    const afterMaxMs = Number(broker.topics.effectiveValue(topic, 'message.timestamp.after.max.ms'));
-    // Kafka checks every record; the batch's first and max timestamps bound them all but
-    // the first is only a lower bound for "before" — see docs/compatibility.md.
-    if (batch.baseTimestamp < now - beforeMaxMs || batch.maxTimestamp > now + afterMaxMs) {
-      return { errorCode: ErrorCode.INVALID_TIMESTAMP, message: `Timestamp ${batch.maxTimestamp} of message is out of range` };
-    }
-  }
-  if (broker.topics.effectiveValue(topic, 'cleanup.policy').split(',').includes('compact')) {
-    try {
-      const keyless = decodeBatchRecords(records).some((record) => record.key === null);
-      if (keyless) return { errorCode: ErrorCode.INVALID_RECORD, message: 'Compacted topic cannot accept message without key' };
-    } catch (error) {
-      return { errorCode: ErrorCode.CORRUPT_MESSAGE, message: `Records could not be decoded: ${(error as Error).message}` };
-    }
   }
   const key = AppendNotifier.key(topicName, partitionIndex);
-  return partition.log.append(records, partition.leaderEpoch).then((result) => {
+  return partition.log.append(stored, partition.leaderEpoch).then((result) => {
     if (result.errorCode === ErrorCode.NONE && !result.duplicate) broker.appendNotifier.notify(key);
     return {
       errorCode: result.errorCode,

@@ -107,6 +107,11 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
         result.sizeBytes = 0;
       }
       bytes += result.sizeBytes;
+      if (result.errorCode !== ErrorCode.NONE) {
+        // Kafka leaves the offsets unknown (-1) in an errored partition.
+        partitions.push({ ...base, errorCode: result.errorCode });
+        continue;
+      }
       partitions.push({
         ...base,
         ...watermarks,

@@ -4,7 +4,7 @@ import { Reader, ProtocolDecodeError } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { decodeRequestHeader, encodeResponseHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/generated/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { handlerFor, NO_RESPONSE, type RequestInfo } from './registry.js';
+import { CloseConnection, handlerFor, NO_RESPONSE, type RequestInfo } from './registry.js';
 import { API_VERSIONS_KEY, maxApiVersionsVersion } from './18-api-versions.js';
 
 /**
@@ -51,6 +51,7 @@ export class RequestDispatcher implements Dispatcher {
     };
     const encode = (response: unknown): DispatchOutcome => {
       if (response === NO_RESPONSE) return { kind: 'none' };
+      if (response instanceof CloseConnection) return { kind: 'close', reason: response.reason };
       const writer = new Writer();
       encodeResponseHeader(writer, responseHeaderVersion(apiKey, apiVersion), correlationId);
       handler.encodeResponse(writer, apiVersion, response);

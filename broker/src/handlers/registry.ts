@@ -11,6 +11,11 @@ import { assert } from '../io/assert.js';
 export const NO_RESPONSE = Symbol('no response');
 export type NoResponse = typeof NO_RESPONSE;
 
+/** A handler outcome that closes the connection instead of answering (acks=0 produce errors). */
+export class CloseConnection {
+  constructor(readonly reason: string) {}
+}
+
 export interface RequestInfo {
   apiKey: number;
   apiVersion: number;
@@ -29,7 +34,11 @@ export interface ApiHandler<Request = unknown, Response = unknown> {
   advertisedMinVersion?: number;
   decodeRequest(reader: Reader, version: number): Request;
   encodeResponse(writer: Writer, version: number, response: Response): void;
-  handle(request: Request, info: RequestInfo, broker: BrokerContext): Response | NoResponse | Promise<Response | NoResponse>;
+  handle(
+    request: Request,
+    info: RequestInfo,
+    broker: BrokerContext,
+  ): Response | NoResponse | CloseConnection | Promise<Response | NoResponse | CloseConnection>;
 }
 
 const handlers = new Map<number, ApiHandler>();

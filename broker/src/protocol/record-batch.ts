@@ -218,6 +218,12 @@ function reject(errorCode: number, message: string): ValidateProducedResult {
  * The caller still checks: zstd needs Produce v7+ (UNSUPPORTED_COMPRESSION_TYPE), and
  * producer-state (sequence/epoch) rules.
  */
+function holdsCompleteBatch(records: Buffer, position: number): boolean {
+  const remaining = records.length - position;
+  if (remaining < LOG_OVERHEAD) return false;
+  return remaining >= records.readInt32BE(position + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+}
+
 export function validateProducedRecords(records: Buffer, limits: ProducedBatchLimits): ValidateProducedResult {
   const length = records.length;
   // ByteBufferLogInputStream: fewer than 12 bytes = no batch at all.
@@ -248,11 +254,11 @@ export function validateProducedRecords(records: Buffer, limits: ProducedBatchLi
   if (sizeBytes < RECORD_BATCH_OVERHEAD) {
     return reject(ErrorCode.CORRUPT_MESSAGE, `Record batch size ${sizeBytes} is smaller than the v2 header (${RECORD_BATCH_OVERHEAD})`);
   }
-  if (length !== sizeBytes) {
-    // Kafka rejects a second batch with INVALID_RECORD and trims a trailing partial one; we
-    // reject any trailing bytes so that exactly `records` can be stored.
-    return reject(ErrorCode.INVALID_RECORD, `Produce requests must have exactly one record batch per partition (${length - sizeBytes} trailing bytes)`);
+  if (length > sizeBytes && holdsCompleteBatch(records, sizeBytes)) {
+    return reject(ErrorCode.INVALID_RECORD, 'Produce requests must have exactly one record batch per partition');
   }
+  // Like Kafka's batch iterator, trailing bytes that don't form a whole batch are ignored: the
+  // caller stores records.subarray(0, sizeBytes).
   const baseOffsetHi = records.readInt32BE(BASE_OFFSET_OFFSET);
   const baseOffsetLo = records.readInt32BE(BASE_OFFSET_OFFSET + 4);
   if (baseOffsetHi !== 0 || baseOffsetLo !== 0) {

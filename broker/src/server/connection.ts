@@ -37,6 +37,8 @@ interface Slot {
 }
 
 const FRAME_SIZE_PREFIX_BYTES = 4;
+/** How long a closing connection may take to flush its last responses. */
+const GRACEFUL_CLOSE_MS_MAX = 5000;
 
 export class Connection {
   private readonly pending: Buffer[] = [];
@@ -45,6 +47,8 @@ export class Connection {
   private inflight = 0;
   private closed = false;
   private readingPaused = false;
+  /** Set once a frame is refused: nothing more is read; earlier requests are still answered. */
+  private stopReading = false;
   /** True while drainFrames runs, so synchronous completions don't recurse into it. */
   private draining = false;
   readonly info: ConnectionInfo;
@@ -76,6 +80,20 @@ export class Connection {
     this.onClose(this, reason);
   }
 
+  /**
+   * Closes after the responses already written reach the client (Kafka answers the requests
+   * before a malformed one, then closes). A peer that stops reading is cut off after a grace period.
+   */
+  private closeGracefully(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending.length = 0;
+    this.slots.length = 0;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), GRACEFUL_CLOSE_MS_MAX).unref();
+    this.onClose(this, reason);
+  }
+
   /** Ends the connection after flushing what is already written (used at shutdown). */
   end(): void {
     if (this.closed) return;
@@ -87,7 +105,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.stopReading) return;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.drainFrames();
@@ -105,13 +123,16 @@ export class Connection {
   }
 
   private drainFramesLoop(): void {
-    while (!this.closed && this.inflight < this.limits.inflightRequestsMax) {
+    while (!this.closed && !this.stopReading && this.inflight < this.limits.inflightRequestsMax) {
       if (this.pendingBytes < FRAME_SIZE_PREFIX_BYTES) break;
       const frameSize = this.peekInt32();
       if (frameSize < 0 || frameSize > this.limits.requestSizeBytesMax) {
-        this.close(
-          `frame size ${frameSize} is outside 0..${this.limits.requestSizeBytesMax} (socket.request.max.bytes)`,
-        );
+        // The requests before this frame are still answered; the slot closes after them.
+        this.pending.length = 0;
+        this.pendingBytes = 0;
+        this.slots.push({ outcome: { kind: 'close', reason: `frame size ${frameSize} is outside 0..${this.limits.requestSizeBytesMax} (socket.request.max.bytes)` } });
+        this.stopReading = true;
+        this.flushSlots();
         return;
       }
       if (this.pendingBytes < FRAME_SIZE_PREFIX_BYTES + frameSize) break;
@@ -154,7 +175,8 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.outcome !== null && !this.closed) {
       const outcome = this.slots.shift()!.outcome!;
       if (outcome.kind === 'close') {
-        this.close(outcome.reason);
+        if (corked) this.socket.uncork();
+        this.closeGracefully(outcome.reason);
         return;
       }
       if (outcome.kind === 'none') continue;
@@ -175,6 +197,7 @@ export class Connection {
   private updateReading(): void {
     if (this.closed) return;
     const shouldPause =
+      this.stopReading ||
       this.inflight >= this.limits.inflightRequestsMax || this.socket.writableLength > this.limits.writeBufferBytesMax;
     if (shouldPause && !this.readingPaused) {
       this.socket.pause();
