@@ -239,7 +239,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     );
     if (!existsSync(join(dataDir, 'meta.properties'))) {
       const clusterId = randomBytes(16).toString('base64url');
-      const fmt = await run(kafkaBin('kafka-storage.sh'), ['format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], {
+      const fmt = await run(kafkaBin('kafka-storage.sh'), ['format', `--cluster-id=${clusterId}`, '-c', propsFile, '--ignore-formatted'], {
         timeoutMs: 120_000,
       });
       appendLog(`$ kafka-storage.sh format -t ${clusterId}\n${fmt.stdout}${fmt.stderr}`);

@@ -1,6 +1,6 @@
 // Apache Kafka's own command-line tools (the JVM ones, from Maven Central) against the broker:
 // kafka-topics.sh, kafka-configs.sh, kafka-get-offsets.sh, kafka-console-producer.sh,
-// kafka-console-consumer.sh and kafka-consumer-groups.sh. Every assertion is on exact output.
+// kafka-console-consumer.sh (group-less reads; groups are in groups-*.test.ts). Exact output.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startBroker, type BrokerHandle } from '../harness/broker.js';
@@ -266,32 +266,4 @@ test('console producer/consumer: unkeyed lines over 3 partitions, each partition
     seen.push(...got);
   }
   assert.deepEqual(seen.sort(), [...input].sort());
-});
-
-test('console consumer with a consumer group (--from-beginning, --group) and kafka-consumer-groups.sh', async () => {
-  // Needs the group coordinator APIs (FindCoordinator, JoinGroup/SyncGroup or the KIP-848
-  // ConsumerGroupHeartbeat, OffsetCommit/OffsetFetch, ListGroups/DescribeGroups).
-  const topic = 'console-group';
-  const group = 'cli-group';
-  const input = Array.from({ length: 50 }, (_, i) => `group-line-${i}`);
-  await okTool('kafka-topics.sh', ['--create', '--topic', topic, '--partitions', '1', '--replication-factor', '1']);
-  await okTool('kafka-console-producer.sh', ['--topic', topic], { input: input.join('\n') + '\n' });
-
-  const r = await okTool('kafka-console-consumer.sh', ['--topic', topic, '--group', group, '--from-beginning', '--timeout-ms', '5000']);
-  assert.deepEqual(lines(r.stdout), input);
-
-  const list = await okTool('kafka-consumer-groups.sh', ['--list']);
-  assert.ok(lines(list.stdout).includes(group), `groups: ${list.stdout}`);
-
-  const described = await okTool('kafka-consumer-groups.sh', ['--describe', '--group', group]);
-  const row = lines(described.stdout)
-    .map((l) => l.trim().split(/\s+/))
-    .find((cols) => cols[0] === group && cols[1] === topic);
-  assert.ok(row !== undefined, `no row for ${group}/${topic} in:\n${described.stdout}`);
-  // GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...
-  assert.deepEqual(row.slice(2, 6), ['0', String(input.length), String(input.length), '0']);
-
-  // the committed offset is honoured: nothing more to read for this group
-  const again = await okTool('kafka-console-consumer.sh', ['--topic', topic, '--group', group, '--timeout-ms', '3000']);
-  assert.deepEqual(lines(again.stdout), []);
 });

@@ -1,7 +1,7 @@
 // kafkajs 2.2.4 against the broker: admin (create/list/offsets/offsets-by-time/delete topics),
 // producer (several batches, with and without gzip, keys, headers, explicit timestamps), reading
 // partitions back without a consumer group (kafkajs' own Fetch request through its cluster
-// object), and, in its own test case, the group-based kafkajs consumer.
+// object). Group-based consumers are covered by groups-librdkafka-kafkajs.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import kafkajs, { type Admin, type Kafka as KafkaT, type Producer } from 'kafkajs';
@@ -272,55 +272,6 @@ test('kafkajs admin: fetchTopicOffsetsByTimestamp', async () => {
       assert.equal(got.get(p), expectFor(p, ts), `partition ${p}, timestamp BASE+${ts - BASE_TS}`);
     }
   }
-});
-
-test('kafkajs consumer group: subscribe fromBeginning reads every record exactly once (needs group coordinator)', { timeout: 120_000 }, async () => {
-  assert.ok(sent.length > 0, 'depends on the producer test');
-  const consumer = kafka.consumer({ groupId: 'kafkajs-test-group', sessionTimeout: 10_000, heartbeatInterval: 1000 });
-  await consumer.connect();
-  const got = new Map<number, Got[]>();
-  let total = 0;
-  try {
-    await consumer.subscribe({ topics: [TOPIC], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out: ${total} of ${sent.length} records`)), 90_000);
-      consumer
-        .run({
-          eachMessage: async ({ partition, message }) => {
-            const list = got.get(partition) ?? [];
-            list.push({
-              offset: message.offset,
-              key: message.key?.toString('utf8') ?? null,
-              value: message.value?.toString('utf8') ?? null,
-              headers: headersToStrings(message.headers as Record<string, unknown> | undefined),
-              timestamp: message.timestamp,
-            });
-            got.set(partition, list);
-            total++;
-            if (total >= sent.length) {
-              clearTimeout(timer);
-              resolve();
-            }
-          },
-        })
-        .catch((e: unknown) => {
-          clearTimeout(timer);
-          reject(e instanceof Error ? e : new Error(String(e)));
-        });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  for (let p = 0; p < PARTITIONS; p++) {
-    assertPartitionContent(got.get(p) ?? [], sent.filter((m) => m.partition === p), `group consumer ${TOPIC}/${p}`);
-  }
-  // committed offsets equal the end of each partition
-  const committed = await admin.fetchOffsets({ groupId: 'kafkajs-test-group', topics: [TOPIC] });
-  const parts = committed[0]!.partitions.map((p) => ({ partition: p.partition, offset: p.offset })).sort((a, b) => a.partition - b.partition);
-  assert.deepEqual(
-    parts,
-    Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, offset: String(sent.filter((m) => m.partition === p).length) })),
-  );
 });
 
 test('kafkajs admin: deleteTopics', async () => {
