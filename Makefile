@@ -1,10 +1,10 @@
 # Fjord: the two set-up commands are `make run` and `make test`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-SOURCES := $(shell find broker/src broker/scripts test bench -name '*.ts' 2>/dev/null)
+SOURCES := $(shell find broker/src broker/scripts operator/src test bench -name '*.ts' 2>/dev/null)
 SCHEMAS ?= ../shared/kafka-protocol
 
-.PHONY: help run test test-unit test-integration deps tools build gen clean
+.PHONY: help run test test-unit test-integration test-operator deps tools k8s-harness build gen crds clean
 
 help:
 	@echo "make run    start a local Fjord broker on localhost:9092 (data in ./data)"
@@ -30,14 +30,26 @@ gen: build
 	node dist/broker/scripts/gen-protocol.js $(SCHEMAS) broker/src/protocol/generated
 	npx tsc -p tsconfig.json
 
+# Kafka's CLI tools and Java client jars (Maven Central), kcat (Debian), cached under ~/.cache/fjord.
 tools:
 	bash test/tools/install.sh
 
-test: build tools
+# kube-apiserver, etcd and kubectl built from the Go module proxy (cold ~14 min, then cached).
+k8s-harness:
+	bash test/k8s/build.sh
+
+# Regenerates crds/*.yaml and the operator's TypeScript types from operator/src/api/schema.ts.
+crds: build
+	node dist/operator/src/api/generate.js .
+
+test: build tools k8s-harness
 	bash .ci/test-all.sh
 
 test-unit: build
-	node --test --test-reporter=spec dist/broker/
+	node --test --test-reporter=spec dist/broker/ dist/operator/
+
+test-operator: build tools k8s-harness
+	node --test --test-concurrency=1 --test-reporter=spec dist/test/operator/
 
 test-integration: build tools
 	node --test --test-concurrency=1 --test-reporter=spec dist/test/integration/

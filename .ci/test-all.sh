@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== unit tests"
-node --test --test-reporter=spec dist/broker/
+node --test --test-reporter=spec dist/broker/ dist/operator/
 echo "== integration tests"
 node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec dist/test/integration/
+echo "== operator tests (real kube-apiserver + etcd)"
+node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec dist/test/operator/

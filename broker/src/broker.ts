@@ -11,6 +11,8 @@ import './handlers/index.js';
 import { TopicError, TopicRegistry, writeFileAtomically } from './topics/topic-registry.js';
 import { ProducerIdAllocator } from './topics/producer-id-allocator.js';
 import { AppendNotifier } from './topics/append-notifier.js';
+import { AdminHttpServer, type MetricSample } from './http/admin-http.js';
+import { handlerFor } from './handlers/registry.js';
 import { GroupService } from './group/group-service.js';
 
 /** How often the group coordinator's timers (session/rebalance timeouts, retention) are checked. */
@@ -24,6 +26,10 @@ const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
  */
 export class Broker {
   private servers: TcpServer[] = [];
+  private http: AdminHttpServer | null = null;
+  private dispatcher: RequestDispatcher | null = null;
+  private ready = false;
+  httpPort: number | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
   private groupTimer: NodeJS.Timeout | null = null;
   private readonly creating = new Map<string, Promise<number>>();
@@ -58,6 +64,7 @@ export class Broker {
       autoCreateTopic: (name) => this.autoCreateTopic(name),
     };
     const dispatcher = new RequestDispatcher(this.context);
+    this.dispatcher = dispatcher;
     for (const listener of this.config.listeners) {
       const server = new TcpServer(
         dispatcher,
@@ -76,6 +83,11 @@ export class Broker {
       // A listener on port 0 gets a kernel-chosen port; advertise the real one.
       if (listener === this.config.listeners[0] && advertised.port === 0) this.context.advertisedPort = bound.port;
     }
+    this.ready = true;
+    if (this.config.httpPort >= 0) {
+      this.http = new AdminHttpServer({ ready: () => this.ready, metrics: () => this.metrics() });
+      this.httpPort = await this.http.listen(this.config.httpHost, this.config.httpPort);
+    }
     this.maintenanceTimer = setInterval(() => void this.runMaintenance(), Math.min(this.config.logRetentionCheckIntervalMs, 1000 * 60));
     this.maintenanceTimer.unref();
     this.groupTimer = setInterval(() => groups.tick(), GROUP_TICK_MS);
@@ -90,12 +102,35 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.ready = false;
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     if (this.groupTimer) clearInterval(this.groupTimer);
     await Promise.all(this.servers.map((server) => server.close()));
     await this.context.groups.close();
     await this.context.topics.close();
+    await this.http?.close();
     this.logger.info('Fjord broker stopped');
+  }
+
+  private metrics(): MetricSample[] {
+    const topics = this.context.topics.list();
+    const partitions = topics.flatMap((topic) => topic.partitions);
+    return [
+      { name: 'fjord_up', help: 'Whether the broker is serving (1) or starting or stopping (0).', type: 'gauge', values: [{ value: this.ready ? 1 : 0 }] },
+      { name: 'fjord_connections', help: 'Open client connections.', type: 'gauge', values: [{ value: this.servers.reduce((sum, server) => sum + server.connectionCount, 0) }] },
+      { name: 'fjord_topics', help: 'Topics, internal ones included.', type: 'gauge', values: [{ value: topics.length }] },
+      { name: 'fjord_partitions', help: 'Partitions led by this broker.', type: 'gauge', values: [{ value: partitions.length }] },
+      { name: 'fjord_log_size_bytes', help: 'Bytes in all partition logs.', type: 'gauge', values: [{ value: partitions.reduce((sum, partition) => sum + partition.log.sizeBytes, 0) }] },
+      {
+        name: 'fjord_requests_total',
+        help: 'Kafka requests received, by API.',
+        type: 'counter',
+        values: [...(this.dispatcher?.requestCounts ?? new Map<number, number>())].map(([apiKey, count]) => ({
+          labels: { api: handlerFor(apiKey)?.name ?? String(apiKey) },
+          value: count,
+        })),
+      },
+    ];
   }
 
   private lastRetentionCheckMs = 0;

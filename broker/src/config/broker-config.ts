@@ -91,6 +91,9 @@ const BROKER_PROPERTIES: readonly BrokerPropertyDefinition[] = [
   p('fjord.fetch.wait.ms.max', 'int', '30000', { minValue: 0 }),
   p('fjord.log.tail.cache.bytes', 'int', '4194304', { minValue: 0 }),
   p('fjord.shutdown.timeout.ms', 'int', '10000', { minValue: 0 }),
+  // The HTTP port for /healthz, /readyz and /metrics; -1 (the default) turns it off.
+  p('fjord.http.port', 'int', '-1', { minValue: -1 }),
+  p('fjord.http.host', 'string', ''),
 ];
 
 const DEFINITION_BY_NAME = new Map(BROKER_PROPERTIES.map((definition) => [definition.name, definition]));
@@ -124,6 +127,9 @@ export interface BrokerConfig {
   fetchWaitMsMax: number;
   logTailCacheBytes: number;
   shutdownTimeoutMs: number;
+  /** -1 = no HTTP port. */
+  httpPort: number;
+  httpHost: string;
   /** Consumer groups (group coordinator). */
   offsetsTopicNumPartitions: number;
   groupInitialRebalanceDelayMs: number;
@@ -208,6 +214,8 @@ function buildBrokerConfig(given: Map<string, string>): BrokerConfig {
     fetchWaitMsMax: num('fjord.fetch.wait.ms.max'),
     logTailCacheBytes: num('fjord.log.tail.cache.bytes'),
     shutdownTimeoutMs: num('fjord.shutdown.timeout.ms'),
+    httpPort: num('fjord.http.port'),
+    httpHost: value('fjord.http.host') as string,
     offsetsTopicNumPartitions: num('offsets.topic.num.partitions'),
     groupInitialRebalanceDelayMs: num('group.initial.rebalance.delay.ms'),
     groupMinSessionTimeoutMs: num('group.min.session.timeout.ms'),

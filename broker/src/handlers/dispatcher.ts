@@ -13,6 +13,9 @@ import { API_VERSIONS_KEY, maxApiVersionsVersion } from './18-api-versions.js';
  * exception, answered at any version (KIP-511).
  */
 export class RequestDispatcher implements Dispatcher {
+  /** Requests received per API key, for /metrics. */
+  readonly requestCounts = new Map<number, number>();
+
   constructor(private readonly broker: BrokerContext) {}
 
   dispatch(frame: Buffer, connection: ConnectionInfo): DispatchOutcome | Promise<DispatchOutcome> {
@@ -24,6 +27,7 @@ export class RequestDispatcher implements Dispatcher {
       return { kind: 'response', chunks: unsupportedApiVersionsResponse(correlationId) };
     }
     const handler = handlerFor(apiKey);
+    if (handler) this.requestCounts.set(apiKey, (this.requestCounts.get(apiKey) ?? 0) + 1);
     if (!handler) return { kind: 'close', reason: `unknown or unsupported API key ${apiKey}` };
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       return { kind: 'close', reason: `${handler.name} v${apiVersion} is not supported (${handler.minVersion}-${handler.maxVersion})` };

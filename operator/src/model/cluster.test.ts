@@ -43,7 +43,7 @@ describe('Cluster desired state (golden)', () => {
 
   it('keeps operator-owned properties first and sorts user properties', () => {
     const lines = serverProperties(fixtureCluster()).split('\n').filter((l) => l && !l.startsWith('#'));
-    assert.deepEqual(lines.map((l) => l.split('=')[0]), ['cluster.id', 'process.roles', 'listeners', 'log.dirs', 'log.retention.hours', 'num.partitions']);
+    assert.deepEqual(lines.map((l) => l.split('=')[0]), ['cluster.id', 'process.roles', 'listeners', 'log.dirs', 'fjord.http.port', 'log.retention.hours', 'num.partitions']);
   });
 
   it('uses emptyDir and no claim templates for ephemeral storage', () => {

@@ -82,6 +82,8 @@ export function serverProperties(cluster: ClusterInput): string {
     ['process.roles', 'broker,controller'],
     ['listeners', `PLAINTEXT://:${KAFKA_PORT}`],
     ['log.dirs', DATA_DIR],
+    // The probes and Prometheus use the broker's HTTP port (off by default outside Kubernetes).
+    ['fjord.http.port', String(HTTP_PORT)],
   ];
   const user = Object.entries(cluster.spec?.config ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const lines = [
