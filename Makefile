@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SOURCES := $(shell find broker/src broker/scripts operator/src test bench -name '*.ts' 2>/dev/null)
 SCHEMAS ?= ../shared/kafka-protocol
 
-.PHONY: help run test test-unit test-integration test-operator deps tools k8s-harness build gen crds clean
+.PHONY: help run test test-unit test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy clean
 
 help:
 	@echo "make run    start a local Fjord broker on localhost:9092 (data in ./data)"
@@ -38,11 +38,39 @@ tools:
 k8s-harness:
 	bash test/k8s/build.sh
 
+# helm built from the Go module proxy (cold ~4 min, then cached); version in test/k8s/versions.env.
+helm:
+	bash test/k8s/build-helm.sh
+
+# Lua 5.4 (Debian) for the Argo CD health-check tests.
+lua:
+	bash test/install/install-lua.sh
+
+# Regenerates charts/fjord-operator/crds/, manifests/install.yaml and the Argo CD ConfigMap patch.
+manifests: helm
+	bash manifests/generate.sh
+
+IMAGE ?= fjord:$(shell node -p "require('./package.json').version")
+KIND_CLUSTER ?= fjord
+
+# One image for the broker and the operator. Needs Docker (not run in CI).
+image:
+	docker build -t $(IMAGE) .
+
+# A local kind cluster with the image loaded. Needs Docker and kind (not run in CI).
+kind-up: image
+	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --name $(KIND_CLUSTER)
+	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+
+deploy:
+	kubectl apply --server-side -f manifests/install.yaml
+	kubectl -n fjord-system rollout status deploy/fjord-operator --timeout=120s
+
 # Regenerates crds/*.yaml and the operator's TypeScript types from operator/src/api/schema.ts.
 crds: build
 	node dist/operator/src/api/generate.js .
 
-test: build tools k8s-harness
+test: build tools k8s-harness helm lua
 	bash .ci/test-all.sh
 
 test-unit: build
@@ -50,6 +78,9 @@ test-unit: build
 
 test-operator: build tools k8s-harness
 	node --test --test-concurrency=1 --test-reporter=spec dist/test/operator/
+
+test-install: build k8s-harness helm lua
+	node --test --test-concurrency=1 --test-reporter=spec dist/test/install/
 
 test-integration: build tools
 	node --test --test-concurrency=1 --test-reporter=spec dist/test/integration/

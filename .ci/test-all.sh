@@ -9,3 +9,5 @@ echo "== integration tests"
 node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec dist/test/integration/
 echo "== operator tests (real kube-apiserver + etcd)"
 node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec dist/test/operator/
+echo "== install tests (chart, manifests, RBAC against kube-apiserver, entrypoints, Argo CD health)"
+node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec dist/test/install/
