@@ -17,6 +17,9 @@ import { GroupService } from './group/group-service.js';
 
 /** How often the group coordinator's timers (session/rebalance timeouts, retention) are checked. */
 const GROUP_TICK_MS = 100;
+/** Bounds on how often log maintenance (roll, retention, cleaning) wakes up. */
+const MAINTENANCE_INTERVAL_MS_MIN = 100;
+const MAINTENANCE_INTERVAL_MS_MAX = 60_000;
 /** Socket write buffer above which a connection stops reading requests. */
 const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -88,7 +91,11 @@ export class Broker {
       this.http = new AdminHttpServer({ ready: () => this.ready, metrics: () => this.metrics() });
       this.httpPort = await this.http.listen(this.config.httpHost, this.config.httpPort);
     }
-    this.maintenanceTimer = setInterval(() => void this.runMaintenance(), Math.min(this.config.logRetentionCheckIntervalMs, 1000 * 60));
+    const maintenanceIntervalMs = Math.max(
+      MAINTENANCE_INTERVAL_MS_MIN,
+      Math.min(this.config.logRetentionCheckIntervalMs, this.config.logCleanerBackoffMs, MAINTENANCE_INTERVAL_MS_MAX),
+    );
+    this.maintenanceTimer = setInterval(() => void this.runMaintenance(), maintenanceIntervalMs);
     this.maintenanceTimer.unref();
     this.groupTimer = setInterval(() => groups.tick(), GROUP_TICK_MS);
     this.groupTimer.unref();
@@ -135,16 +142,40 @@ export class Broker {
 
   private lastRetentionCheckMs = 0;
 
-  /** Time-based roll every pass; retention every log.retention.check.interval.ms. */
+  private lastCleanMs = 0;
+  private maintenanceRunning = false;
+
+  /**
+   * Time-based roll every pass; retention every log.retention.check.interval.ms; compaction of
+   * `compact` topics every log.cleaner.backoff.ms (Kafka's cleaner polls at that pace too).
+   */
   private async runMaintenance(): Promise<void> {
+    if (this.maintenanceRunning) return;
+    this.maintenanceRunning = true;
+    try {
+      await this.maintainLogs();
+    } finally {
+      this.maintenanceRunning = false;
+    }
+  }
+
+  private async maintainLogs(): Promise<void> {
     const now = Date.now();
     const retentionDue = now - this.lastRetentionCheckMs >= this.config.logRetentionCheckIntervalMs;
     if (retentionDue) this.lastRetentionCheckMs = now;
+    const cleanDue = this.config.logCleanerEnable && now - this.lastCleanMs >= this.config.logCleanerBackoffMs;
+    if (cleanDue) this.lastCleanMs = now;
     for (const topic of this.context.topics.list()) {
       for (const partition of topic.partitions) {
         try {
           partition.log.maybeRoll(now);
           if (retentionDue) await partition.log.applyRetention(now);
+          if (cleanDue) {
+            const result = await partition.log.maybeClean(now);
+            if (result.reason !== null) {
+              this.logger.info('cleaned log', { topic: topic.name, partition: partition.index, reason: result.reason, recordsRemoved: result.recordsRemoved });
+            }
+          }
         } catch (error) {
           this.logger.error('log maintenance failed', { topic: topic.name, partition: partition.index, error: String(error) });
         }

@@ -61,6 +61,8 @@ const BROKER_PROPERTIES: readonly BrokerPropertyDefinition[] = [
   p('log.message.timestamp.before.max.ms', 'long', '9223372036854775807'),
   p('log.message.timestamp.after.max.ms', 'long', '3600000'),
   p('log.preallocate', 'boolean', 'false'),
+  p('log.cleaner.enable', 'boolean', 'true'),
+  p('log.cleaner.backoff.ms', 'long', '15000', { minValue: 0 }),
   p('log.cleaner.delete.retention.ms', 'long', '86400000'),
   p('log.cleaner.min.compaction.lag.ms', 'long', '0'),
   p('log.cleaner.max.compaction.lag.ms', 'long', '9223372036854775807'),
@@ -120,6 +122,8 @@ export interface BrokerConfig {
   queuedMaxRequests: number;
   connectionsMaxIdleMs: number;
   logRetentionCheckIntervalMs: number;
+  logCleanerEnable: boolean;
+  logCleanerBackoffMs: number;
   producerIdExpirationMs: number;
   transactionMaxTimeoutMs: number;
   fetchMaxBytes: number;
@@ -207,6 +211,8 @@ function buildBrokerConfig(given: Map<string, string>): BrokerConfig {
     queuedMaxRequests: num('queued.max.requests'),
     connectionsMaxIdleMs: num('connections.max.idle.ms'),
     logRetentionCheckIntervalMs: num('log.retention.check.interval.ms'),
+    logCleanerEnable: value('log.cleaner.enable') as boolean,
+    logCleanerBackoffMs: num('log.cleaner.backoff.ms'),
     producerIdExpirationMs: num('producer.id.expiration.ms'),
     transactionMaxTimeoutMs: num('transaction.max.timeout.ms'),
     fetchMaxBytes: num('fetch.max.bytes'),

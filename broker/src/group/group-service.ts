@@ -36,9 +36,8 @@ const OFFSETS_TOPIC_SEGMENT_BYTES = '104857600';
  * ones only once their records are appended. On start it creates the internal topic if needed
  * and replays it to rebuild groups and offsets.
  *
- * The log does not compact yet: `__consumer_offsets` keeps every commit until retention by
- * time/size (compact topics have no time retention in Kafka; here the topic's delete retention
- * does not apply either because cleanup.policy=compact), so replay time grows with history.
+ * The topic is compacted by the log cleaner (cleanup.policy=compact), so it keeps the latest
+ * commit per group/partition and group metadata per group; replay reads what is left.
  */
 export class GroupService {
   private nextRequestId = 1;
@@ -71,9 +70,6 @@ export class GroupService {
       topic = await topics.create(CONSUMER_OFFSETS_TOPIC, config.offsetsTopicNumPartitions, {
         'cleanup.policy': 'compact',
         'segment.bytes': OFFSETS_TOPIC_SEGMENT_BYTES,
-        // The log applies time retention even to compacted topics (no cleaner yet): never
-        // let it delete committed offsets; offsets.retention.minutes expires them instead.
-        'retention.ms': '-1',
       });
       logger.info('created internal topic', { topic: CONSUMER_OFFSETS_TOPIC, partitions: config.offsetsTopicNumPartitions });
     } else if (topic.partitions.length !== config.offsetsTopicNumPartitions) {

@@ -17,6 +17,11 @@
  * flush.messages / flush.ms (checked when a write completes). No per-record work: batches are
  * opaque.
  *
+ * Compaction (cleanup.policy compact, `maybeClean`): rewrites finished segments below the first
+ * uncleanable offset keeping the latest record per key (cleaner.ts, cleaner-plan.ts,
+ * batch-filter.ts); offsets and logStartOffset never change, but segments based below
+ * `cleaner-offset-checkpoint` may have offset gaps.
+ *
  * State machine: open -> (closing -> closed | deleted). While `truncateTo` runs, and after
  * close/delete, appends answer NOT_LEADER_OR_FOLLOWER. After a write or fsync failure the log is
  * failed: appends answer KAFKA_STORAGE_ERROR, reads still serve data below the high watermark.
@@ -46,6 +51,18 @@ import {
   writeCheckpoint,
 } from './checkpoint.js';
 import { planRetention } from './retention.js';
+import {
+  CLEANER_OFFSET_CHECKPOINT,
+  OffsetMap,
+  buildOffsetMap,
+  earliestDeleteHorizon,
+  recoverInterruptedSwaps,
+  swapCleanedGroup,
+  writeCleanedGroup,
+  type SwapStep,
+} from './cleaner.js';
+import { groupSegmentsForCleaning, planCleaning, type CleanerSegmentSummary, type CleaningPlan, type CleaningReason } from './cleaner-plan.js';
+import { offsetIndexEntriesMax, timeIndexEntriesMax } from './segment-indexer.js';
 import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
@@ -81,6 +98,31 @@ export interface LogConfig {
   flushMs: number;
   /** producer.id.expiration.ms (86400000). */
   producerIdExpirationMs: number;
+  /**
+   * cleanup.policy (['delete']): 'delete' = retention.ms / retention.bytes apply; 'compact' = the
+   * log cleaner runs (`maybeClean`). Without 'delete' nothing is deleted by time or size.
+   */
+  cleanupPolicy: readonly CleanupPolicy[];
+  /** min.cleanable.dirty.ratio (0.5): clean when dirty bytes / (clean + dirty bytes) exceeds it. */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms (0): segments with a record younger than this stay uncleaned. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms (Long.MAX -> Number.MAX_SAFE_INTEGER): force a clean after this. */
+  maxCompactionLagMs: number;
+  /** delete.retention.ms (86400000): tombstones survive this long after their first clean. */
+  deleteRetentionMs: number;
+}
+
+export type CleanupPolicy = 'delete' | 'compact';
+
+/** Kafka's list value of cleanup.policy ("compact,delete") as LogConfig.cleanupPolicy. */
+export function parseCleanupPolicy(value: string): CleanupPolicy[] {
+  const policy: CleanupPolicy[] = [];
+  for (const item of value.split(',')) {
+    const name = item.trim();
+    if ((name === 'delete' || name === 'compact') && !policy.includes(name)) policy.push(name);
+  }
+  return policy;
 }
 
 export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = {
@@ -94,6 +136,11 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = {
   flushMessages: Number.MAX_SAFE_INTEGER,
   flushMs: Number.MAX_SAFE_INTEGER,
   producerIdExpirationMs: 86400000,
+  cleanupPolicy: ['delete'],
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  deleteRetentionMs: 86400000,
 };
 
 export interface AppendResult {
@@ -106,6 +153,22 @@ export interface AppendResult {
   /** The batch repeated one of the producer's last 5 batches; nothing was appended. */
   duplicate?: boolean;
   errorMessage?: string;
+}
+
+/** What one `maybeClean` call did. */
+export interface CleanResult {
+  /** Why a round ran, or null if none was due (or the log is not compacted). */
+  reason: CleaningReason | null;
+  /** Dirty ratio before the round (see cleaner-plan.ts). */
+  dirtyRatio: number;
+  /** cleaner-offset-checkpoint after the call: everything below is cleaned. */
+  firstDirtyOffset: number;
+  /** Input segments rewritten, and the segments they became. */
+  segmentsCleaned: number;
+  segmentsWritten: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
 }
 
 export interface ReadResult {
@@ -151,6 +214,13 @@ export function logConfigProblem(config: LogConfig): string | null {
   if (!(config.flushMs >= 0)) return 'flush.ms must be >= 0';
   if (!(config.producerIdExpirationMs >= 1)) return 'producer.id.expiration.ms must be >= 1';
   if (Number.isNaN(config.retentionBytes) || Number.isNaN(config.retentionMs)) return 'retention.bytes / retention.ms must be numbers';
+  if (!Array.isArray(config.cleanupPolicy) || !config.cleanupPolicy.every((policy) => policy === 'delete' || policy === 'compact')) {
+    return 'cleanup.policy must be a list of delete and/or compact';
+  }
+  if (!(config.minCleanableDirtyRatio >= 0 && config.minCleanableDirtyRatio <= 1)) return 'min.cleanable.dirty.ratio must be in [0, 1]';
+  if (!(config.minCompactionLagMs >= 0)) return 'min.compaction.lag.ms must be >= 0';
+  if (!(config.maxCompactionLagMs >= 1)) return 'max.compaction.lag.ms must be >= 1';
+  if (!(config.deleteRetentionMs >= 0)) return 'delete.retention.ms must be >= 0';
   return null;
 }
 
@@ -183,7 +253,17 @@ export class PartitionLog {
   private recoveryPoint: number;
   /** Inactive segments with an open file handle, least recently used first. */
   private openInactive: Segment[] = [];
+  /** Rolled segments whose finalization (fsync, index files) has not finished: never cleaned. */
+  private readonly pendingFinalization = new Set<Segment>();
+  /** cleaner-offset-checkpoint: first dirty offset; segments based below it may have offset gaps. */
+  private cleanerCheckpoint: number;
+  /** Earliest delete horizon of a stored tombstone batch (-1 none; null = not scanned since open). */
+  private earliestDeleteHorizonMs: number | null = null;
+  /** Set by close/delete so a long cleaning round stops between groups. */
+  private cleaningStopped = false;
   private readonly highWatermarkListeners = new Set<(highWatermark: number) => void>();
+  /** Test-only: called synchronously at each step of a cleaner swap (crash simulation). */
+  onCleanerStep: ((step: SwapStep) => void) | null = null;
   /** Counters for metrics and tests: write cycles (one writev per segment each) and fsyncs. */
   readonly stats = { writeCycles: 0, segmentWrites: 0, fsyncs: 0 };
 
@@ -194,6 +274,7 @@ export class PartitionLog {
     segments: Segment[],
     logStartOffset: number,
     recoveryPoint: number,
+    cleanerCheckpoint: number,
   ) {
     assert(segments.length > 0, 'a log has at least one segment');
     this.segments = segments;
@@ -201,6 +282,7 @@ export class PartitionLog {
     this.highWater = this.logEnd;
     this.logStart = Math.min(logStartOffset, this.logEnd);
     this.recoveryPoint = recoveryPoint;
+    this.cleanerCheckpoint = cleanerCheckpoint;
     this.producerState = new ProducerStateManager(config.producerIdExpirationMs);
     this.lastFlushMs = clock.nowMs();
     this.recomputeMaxTimestamp();
@@ -210,6 +292,14 @@ export class PartitionLog {
   static async open(dir: string, config: LogConfig, clock: Clock = systemClock): Promise<PartitionLog> {
     validateLogConfig(config);
     await mkdir(dir, { recursive: true });
+    const settings: IndexSettings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
+    // A crash during a cleaner swap: finish it (committed) or drop the output (see cleaner.ts).
+    const swappedEnd = await recoverInterruptedSwaps(dir, settings);
+    let cleanerCheckpoint = (await readCheckpoint(dir, CLEANER_OFFSET_CHECKPOINT)) ?? 0;
+    if (swappedEnd > cleanerCheckpoint) {
+      cleanerCheckpoint = swappedEnd;
+      await writeCheckpoint(dir, CLEANER_OFFSET_CHECKPOINT, swappedEnd);
+    }
     const names = await readdir(dir);
     for (const name of names) {
       if (name.endsWith('.tmp') || name.endsWith('.deleted')) await rm(join(dir, name), { force: true });
@@ -227,7 +317,6 @@ export class PartitionLog {
       const match = INDEX_FILE.exec(name);
       if (match !== null && !baseSet.has(Number(match[1]))) await rm(join(dir, name), { force: true });
     }
-    const settings: IndexSettings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
     const nowMs = clock.nowMs();
     // Segments from the one holding the recovery point on may hold unsynced bytes: CRC scan.
     let recoverFrom = bases[0] ?? 0;
@@ -247,6 +336,7 @@ export class PartitionLog {
         trustIndexFiles: !needsScan,
         verifyCrc: needsScan,
         nowMs,
+        offsetGapsAllowed: base < cleanerCheckpoint,
         onTruncate: () => {
           truncated = true;
         },
@@ -263,7 +353,7 @@ export class PartitionLog {
       const first = active.indexer.firstBatchMaxTimestamp;
       active.rollBaseMs = first >= 0 && first <= nowMs ? first : nowMs;
     }
-    const log = new PartitionLog(dir, config, clock, segments, Math.max(logStartCheckpoint, segments[0]!.baseOffset), recoveryPoint);
+    const log = new PartitionLog(dir, config, clock, segments, Math.max(logStartCheckpoint, segments[0]!.baseOffset), recoveryPoint, cleanerCheckpoint);
     await log.deleteSegmentsBelowLogStart();
     await log.loadProducerState(log.logEnd);
     if (clean) await rm(join(dir, CLEAN_SHUTDOWN_MARKER), { force: true });
@@ -408,6 +498,8 @@ export class PartitionLog {
         return sizeBytes < maxBytes;
       });
     } catch (error) {
+      // The cleaner swapped the segment out mid-read: its records are in the replacement.
+      if (segment.replaced) return this.read(offset, maxBytes);
       if (error instanceof SegmentDeletedError || segment.deleted) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: [], sizeBytes: 0 };
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [], sizeBytes: 0 };
     } finally {
@@ -441,6 +533,7 @@ export class PartitionLog {
           return false;
         });
       } catch (error) {
+        if (segment.replaced) return this.findBatchByTimestamp(timestampMs);
         if (error instanceof SegmentDeletedError) continue;
         throw error;
       } finally {
@@ -473,7 +566,10 @@ export class PartitionLog {
     });
   }
 
-  /** Time and size retention (and segments below logStartOffset); expires idle producers. */
+  /**
+   * Time and size retention (only with cleanup.policy delete) and segments below logStartOffset;
+   * expires idle producers.
+   */
   applyRetention(nowMs: number): Promise<{ deletedSegments: number }> {
     return this.serialize(async () => {
       this.producerState.removeExpired(nowMs);
@@ -487,8 +583,9 @@ export class PartitionLog {
         logEndOffset: this.logEnd,
         highWatermark: this.highWater,
         logStartOffset: this.logStart,
-        retentionMs: this.config.retentionMs,
-        retentionBytes: this.config.retentionBytes,
+        // Kafka: without cleanup.policy=delete only the log start offset deletes segments.
+        retentionMs: this.config.cleanupPolicy.includes('delete') ? this.config.retentionMs : -1,
+        retentionBytes: this.config.cleanupPolicy.includes('delete') ? this.config.retentionBytes : -1,
         nowMs,
       });
       if (plan.deleteCount === 0) return { deletedSegments: 0 };
@@ -496,6 +593,65 @@ export class PartitionLog {
       await this.deleteOldestSegments(plan.deleteCount);
       return { deletedSegments: plan.deleteCount };
     });
+  }
+
+  /**
+   * Log compaction (Kafka's log cleaner; only with cleanup.policy compact): when a round is due
+   * (cleaner-plan.ts: dirty ratio above min.cleanable.dirty.ratio, max.compaction.lag.ms, or an
+   * expired tombstone horizon; `force` runs one regardless), rewrites every finished segment below
+   * the first uncleanable offset keeping, per key, only the record with the latest offset (see
+   * batch-filter.ts for tombstones and batch headers). Offsets, logStartOffset and the active
+   * segment are untouched. Call it periodically, after `applyRetention`.
+   *
+   * Concurrency: runs serialized with retention, DeleteRecords, truncation, flush and close.
+   * Appends continue meanwhile (they only touch the active segment, which is never cleaned). A
+   * group's old segments keep an open file handle until the in-memory switch, which is
+   * synchronous: a read sees either the old segments or the new one. A read that meets a
+   * replaced segment (deleted between two windows) restarts against the current segments.
+   */
+  maybeClean(nowMs: number, options: { force?: boolean } = {}): Promise<CleanResult> {
+    return this.serialize(async () => {
+      const result: CleanResult = {
+        reason: null,
+        dirtyRatio: 0,
+        firstDirtyOffset: this.cleanerCheckpoint,
+        segmentsCleaned: 0,
+        segmentsWritten: 0,
+        bytesBefore: 0,
+        bytesAfter: 0,
+        recordsRemoved: 0,
+      };
+      if (!this.config.cleanupPolicy.includes('compact') || this.state !== 'open' || this.failure !== null) return result;
+      // Segments rolled before this call are cleanable once finalized (fsync, index files).
+      await this.finalizing;
+      const finished = this.finishedSegments();
+      if (this.earliestDeleteHorizonMs === null) {
+        this.earliestDeleteHorizonMs = await earliestDeleteHorizon(finished.filter((segment) => segment.baseOffset < this.cleanerCheckpoint));
+      }
+      const plan = planCleaning({
+        segments: finished.map((segment) => this.cleanerSummary(segment)),
+        logStartOffset: this.logStart,
+        logEndOffset: this.logEnd,
+        cleanerCheckpoint: this.cleanerCheckpoint,
+        nowMs,
+        minCleanableDirtyRatio: this.config.minCleanableDirtyRatio,
+        minCompactionLagMs: this.config.minCompactionLagMs,
+        maxCompactionLagMs: this.config.maxCompactionLagMs,
+        earliestDeleteHorizonMs: this.earliestDeleteHorizonMs,
+      });
+      result.dirtyRatio = plan.dirtyRatio;
+      const reason = plan.reason ?? (options.force === true && plan.cleanableCount > 0 ? 'forced' : null);
+      if (reason === null) return result;
+      result.reason = reason;
+      await this.cleanRound(finished.slice(0, plan.cleanableCount), plan, nowMs, result);
+      result.firstDirtyOffset = this.cleanerCheckpoint;
+      return result;
+    });
+  }
+
+  /** cleaner-offset-checkpoint (first dirty offset), for tests and admin tools. */
+  get cleanerCheckpointOffset(): number {
+    return this.cleanerCheckpoint;
   }
 
   /**
@@ -533,6 +689,7 @@ export class PartitionLog {
   /** Clean shutdown: writes indexes, a producer snapshot, the recovery point and the marker. */
   close(): Promise<void> {
     if (this.state === 'closing' || this.state === 'closed') return this.maintenance.then(() => undefined);
+    this.cleaningStopped = true;
     return this.serialize(async () => {
       this.state = 'closing';
       await this.waitIdle();
@@ -553,6 +710,7 @@ export class PartitionLog {
 
   /** Closes and removes the whole partition directory. */
   delete(): Promise<void> {
+    this.cleaningStopped = true;
     return this.serialize(async () => {
       this.state = 'closing';
       await this.waitIdle();
@@ -600,6 +758,7 @@ export class PartitionLog {
     const settings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
     this.segments.push(Segment.create(this.dir, this.logEnd, settings, nowMs));
     this.openInactive.push(previous);
+    this.pendingFinalization.add(previous);
     const snapshot = encodeProducerSnapshot(this.producerState.entries());
     this.enqueue({ kind: 'rolled', segment: previous, snapshot, nextBaseOffset: this.logEnd });
   }
@@ -711,6 +870,8 @@ export class PartitionLog {
     } catch (error) {
       if (segment.deleted || this.state === 'closed') return;
       this.failure = error instanceof Error ? error : new Error(String(error));
+    } finally {
+      this.pendingFinalization.delete(segment);
     }
   }
 
@@ -825,11 +986,132 @@ export class PartitionLog {
       this.logStart = Math.min(this.logStart, this.logEnd);
     }
     this.recomputeMaxTimestamp();
+    if (this.cleanerCheckpoint > this.logEnd) {
+      // Keeps "segments based below the checkpoint may have gaps" true and nothing above cleaned.
+      this.cleanerCheckpoint = this.logEnd;
+      await this.writeCheckpointInOrder(CLEANER_OFFSET_CHECKPOINT, this.logEnd);
+    }
     if (this.recoveryPoint > this.logEnd) {
       this.recoveryPoint = this.logEnd;
       await this.writeCheckpointInOrder(RECOVERY_POINT_CHECKPOINT, this.logEnd);
     }
     await this.loadProducerState(this.logEnd);
+  }
+
+  // ---- compaction -------------------------------------------------------------------------
+
+  /** The cleanable prefix: inactive, non-empty, fully written and finalized segments. */
+  private finishedSegments(): Segment[] {
+    const finished: Segment[] = [];
+    for (const segment of this.segments) {
+      if (segment === this.activeSegment || this.pendingFinalization.has(segment)) break;
+      if (segment.sizeBytes === 0 || segment.writtenBytes !== segment.sizeBytes) break;
+      finished.push(segment);
+    }
+    return finished;
+  }
+
+  private cleanerSummary(segment: Segment): CleanerSegmentSummary {
+    return {
+      baseOffset: segment.baseOffset,
+      nextOffset: segment.nextOffset,
+      sizeBytes: segment.sizeBytes,
+      largestTimestampMs: segment.indexer.maxTimestamp >= 0 ? segment.indexer.maxTimestamp : segment.lastModifiedMs,
+      firstBatchTimestampMs: segment.indexer.firstBatchMaxTimestamp,
+      offsetIndexEntries: segment.indexer.offsetIndex.entries,
+      timeIndexEntries: segment.indexer.timeIndex.entries,
+    };
+  }
+
+  /** One round: offset map over the dirty section, then each group cleaned and swapped in order. */
+  private async cleanRound(candidates: Segment[], plan: CleaningPlan, nowMs: number, result: CleanResult): Promise<void> {
+    const map = new OffsetMap();
+    let count = candidates.length;
+    const firstDirtyIndex = candidates.findIndex((segment) => segment.nextOffset > plan.firstDirtyOffset);
+    if (firstDirtyIndex >= 0) {
+      count = firstDirtyIndex + (await buildOffsetMap(candidates.slice(firstDirtyIndex), plan.firstDirtyOffset, map));
+    }
+    const toClean = candidates.slice(0, count);
+    const groups = groupSegmentsForCleaning(
+      toClean.map((segment) => this.cleanerSummary(segment)),
+      {
+        segmentBytes: this.config.segmentBytes,
+        offsetIndexEntriesMax: offsetIndexEntriesMax(this.config.segmentIndexBytes),
+        timeIndexEntriesMax: timeIndexEntriesMax(this.config.segmentIndexBytes),
+      },
+    );
+    let earliestHorizon = -1;
+    for (const [start, end] of groups) {
+      if (this.cleaningStopped || this.failure !== null) return;
+      const group = toClean.slice(start, end);
+      const cleaned = await this.cleanGroup(group, map, nowMs);
+      result.segmentsCleaned += group.length;
+      result.segmentsWritten++;
+      result.bytesBefore += cleaned.bytesBefore;
+      result.bytesAfter += cleaned.bytesAfter;
+      result.recordsRemoved += cleaned.recordsRemoved;
+      if (cleaned.earliestDeleteHorizonMs >= 0 && (earliestHorizon < 0 || cleaned.earliestDeleteHorizonMs < earliestHorizon)) {
+        earliestHorizon = cleaned.earliestDeleteHorizonMs;
+      }
+    }
+    // Every segment that can hold a tombstone horizon (below the checkpoint) was just rewritten.
+    this.earliestDeleteHorizonMs = earliestHorizon;
+  }
+
+  /** Writes the cleaned version of `group`, swaps it in (cleaner.ts) and switches the segment list. */
+  private async cleanGroup(
+    group: Segment[],
+    map: OffsetMap,
+    nowMs: number,
+  ): Promise<{ bytesBefore: number; bytesAfter: number; recordsRemoved: number; earliestDeleteHorizonMs: number }> {
+    const settings: IndexSettings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+    // Hold every old file open: until the switch below, reads keep using the old inodes even
+    // though their names are removed or renamed over.
+    const held: Segment[] = [];
+    try {
+      for (const segment of group) {
+        await segment.acquire();
+        held.push(segment);
+      }
+      const cleaned = await writeCleanedGroup(this.dir, group, map, {
+        nowMs,
+        deleteRetentionMs: this.config.deleteRetentionMs,
+        settings,
+        isProducersLastBatch: (producerId, lastOffset) => this.producerState.entry(producerId)?.batches.at(-1)?.lastOffset === lastOffset,
+      });
+      const groupEnd = group[group.length - 1]!.nextOffset;
+      const onStep = this.onCleanerStep ?? undefined;
+      const swap = await swapCleanedGroup(this.dir, group, cleaned.path, () => this.raiseCleanerCheckpoint(groupEnd), onStep);
+      if (swap.error !== null) {
+        const error = swap.error instanceof Error ? swap.error : new Error(String(swap.error));
+        // After the commit the files no longer match memory: fail the log; open() finishes the swap.
+        if (swap.committed) this.failure = error;
+        throw error;
+      }
+      const replacement = Segment.adopt(this.dir, group[0]!.baseOffset, cleaned.indexer, this.clock.nowMs());
+      replacement.indexer.onBecomeInactive();
+      const start = this.segments.indexOf(group[0]!);
+      assert(start >= 0 && group.every((segment, i) => this.segments[start + i] === segment), 'cleaned segments are still in place');
+      this.segments.splice(start, group.length, replacement);
+      for (const segment of group) segment.markReplaced();
+      this.openInactive = this.openInactive.filter((segment) => !group.includes(segment));
+      const cachedFrom = this.tailCache.firstOffset;
+      if (cachedFrom !== undefined && cachedFrom < groupEnd) this.tailCache.clear();
+      this.recomputeMaxTimestamp();
+      await replacement.writeIndexFiles();
+      onStep?.('indexed');
+      let bytesBefore = 0;
+      for (const segment of group) bytesBefore += segment.sizeBytes;
+      return { bytesBefore, bytesAfter: replacement.sizeBytes, recordsRemoved: cleaned.recordsRemoved, earliestDeleteHorizonMs: cleaned.earliestDeleteHorizonMs };
+    } finally {
+      for (const segment of held) segment.release();
+    }
+  }
+
+  private async raiseCleanerCheckpoint(offset: number): Promise<void> {
+    if (offset <= this.cleanerCheckpoint) return;
+    this.cleanerCheckpoint = offset;
+    await this.writeCheckpointInOrder(CLEANER_OFFSET_CHECKPOINT, offset);
   }
 
   private recomputeMaxTimestamp(): void {

@@ -9,8 +9,10 @@
  *   - magic == 2,
  *   - `lastOffsetDelta >= 0` and the batch's offsets fit the segment (relative offset <= int32),
  *   - `baseOffset` equals the previous batch's last offset + 1 (the segment base for the first):
- *     Fjord never compacts, so offsets are dense; this also catches corruption in baseOffset,
- *     which the CRC does not cover,
+ *     offsets are dense, which also catches corruption in baseOffset (the CRC does not cover
+ *     it). In segments the log cleaner may have rewritten (`allowOffsetGaps`: base offset below
+ *     `cleaner-offset-checkpoint`) removed batches leave gaps, so there `baseOffset` only has to
+ *     be above the previous batch's last offset,
  *   - (when `verifyCrc`) CRC-32C of [attributes, end) equals the crc field.
  * Not detectable (same as Kafka): corruption of `partitionLeaderEpoch` (bytes 12..16), which is
  * outside the CRC and has no invariant here.
@@ -53,7 +55,7 @@ export type OnBatch = (bytes: Buffer, at: number, position: number, sizeBytes: n
  * Scans whole batches in `bytes`, which starts at file position `indexer.sizeBytes`, advancing
  * `indexer`. Stops at the end, at an incomplete batch, or at the first invalid one.
  */
-export function scanBatches(bytes: Buffer, indexer: SegmentIndexer, verifyCrc: boolean, onBatch?: OnBatch): ScanResult {
+export function scanBatches(bytes: Buffer, indexer: SegmentIndexer, verifyCrc: boolean, onBatch?: OnBatch, allowOffsetGaps = false): ScanResult {
   let at = 0;
   while (at < bytes.length) {
     const remaining = bytes.length - at;
@@ -61,7 +63,7 @@ export function scanBatches(bytes: Buffer, indexer: SegmentIndexer, verifyCrc: b
     const sizeBytes = batchSizeBytes(bytes, at);
     if (sizeBytes < BATCH_HEADER_BYTES) return { consumedBytes: at, stop: { kind: 'corrupt', reason: `batch size ${sizeBytes} below header size` } };
     if (remaining < sizeBytes) return { consumedBytes: at, stop: { kind: 'incomplete', neededBytes: sizeBytes } };
-    const invalid = validateBatch(bytes, at, sizeBytes, indexer, verifyCrc);
+    const invalid = validateBatch(bytes, at, sizeBytes, indexer, verifyCrc, allowOffsetGaps);
     if (invalid !== null) return { consumedBytes: at, stop: { kind: 'corrupt', reason: invalid } };
     const baseOffset = baseOffsetOf(bytes, at);
     const position = indexer.sizeBytes;
@@ -72,11 +74,13 @@ export function scanBatches(bytes: Buffer, indexer: SegmentIndexer, verifyCrc: b
   return { consumedBytes: at, stop: { kind: 'end' } };
 }
 
-function validateBatch(bytes: Buffer, at: number, sizeBytes: number, indexer: SegmentIndexer, verifyCrc: boolean): string | null {
+function validateBatch(bytes: Buffer, at: number, sizeBytes: number, indexer: SegmentIndexer, verifyCrc: boolean, allowOffsetGaps: boolean): string | null {
   const magic = bytes.readInt8(at + MAGIC_AT);
   if (magic !== MAGIC_V2) return `magic ${magic}`;
   const baseOffset = baseOffsetOf(bytes, at);
-  if (baseOffset !== indexer.nextOffset) return `base offset ${baseOffset}, expected ${indexer.nextOffset}`;
+  if (baseOffset < indexer.nextOffset || (!allowOffsetGaps && baseOffset !== indexer.nextOffset)) {
+    return `base offset ${baseOffset}, expected ${allowOffsetGaps ? 'at least ' : ''}${indexer.nextOffset}`;
+  }
   const lastOffsetDelta = lastOffsetDeltaOf(bytes, at);
   if (lastOffsetDelta < 0) return `last offset delta ${lastOffsetDelta}`;
   if (baseOffset + lastOffsetDelta - indexer.baseOffset > RELATIVE_OFFSET_MAX) return 'offset beyond segment range';

@@ -47,6 +47,16 @@ export class Segment {
   /** File mtime stand-in for time retention of segments without timestamps. */
   lastModifiedMs: number;
   deleted = false;
+  /**
+   * Removed by the log cleaner: its records live on in the segment that replaced it, so a reader
+   * that finds it deleted retries against the current segment list.
+   */
+  replaced = false;
+  /**
+   * The cleaner may have rewritten it (base offset below `cleaner-offset-checkpoint`): batches
+   * may leave offset gaps, which recovery then accepts (see recovery.ts).
+   */
+  offsetGapsAllowed = false;
   private handle: FileHandle | null = null;
   private opening: Promise<FileHandle> | null = null;
   private refs = 0;
@@ -76,6 +86,16 @@ export class Segment {
   }
 
   /**
+   * A segment for a file written elsewhere (the cleaner's output, now at `<baseOffset>.log`),
+   * with the indexes built while writing it. The file handle opens on first use.
+   */
+  static adopt(dir: string, baseOffset: number, indexer: SegmentIndexer, nowMs: number): Segment {
+    const segment = new Segment(dir, baseOffset, indexer, indexer.sizeBytes, false, nowMs);
+    segment.offsetGapsAllowed = true;
+    return segment;
+  }
+
+  /**
    * Opens an existing segment. `trusted` segments (cleanly closed, or below the recovery point)
    * load their index files when well formed; all others are scanned, CRC-checked when
    * `verifyCrc`, and truncated at the first invalid batch. `onBatch` sees every batch scanned.
@@ -84,11 +104,19 @@ export class Segment {
     dir: string,
     baseOffset: number,
     settings: IndexSettings,
-    options: { trustIndexFiles: boolean; verifyCrc: boolean; nowMs: number; onTruncate?: (reason: string, atBytes: number) => void },
+    options: {
+      trustIndexFiles: boolean;
+      verifyCrc: boolean;
+      nowMs: number;
+      onTruncate?: (reason: string, atBytes: number) => void;
+      /** See `offsetGapsAllowed`. */
+      offsetGapsAllowed?: boolean;
+    },
   ): Promise<Segment> {
     const logPath = join(dir, offsetFileName(baseOffset, LOG_SUFFIX));
     const info = await stat(logPath);
     const segment = new Segment(dir, baseOffset, new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes), 0, false, info.mtimeMs);
+    segment.offsetGapsAllowed = options.offsetGapsAllowed ?? false;
     if (options.trustIndexFiles && (await segment.loadIndexFiles(settings, info.size))) return segment;
     await segment.recover(settings, info.size, options.verifyCrc, options.onTruncate);
     return segment;
@@ -229,6 +257,16 @@ export class Segment {
     await rm(this.timeIndexPath, { force: true });
   }
 
+  /**
+   * The cleaner swapped this segment out (its files are already gone or renamed over): no new
+   * reads; the handle closes once in-flight reads release it.
+   */
+  markReplaced(): void {
+    this.deleted = true;
+    this.replaced = true;
+    if (this.refs === 0) void this.closeHandle();
+  }
+
   async closeIfIdle(): Promise<void> {
     if (this.refs === 0) await this.closeHandle();
   }
@@ -286,7 +324,7 @@ export class Segment {
     let complete = true;
     let firstBatchMaxTimestamp = -1;
     await this.walkBatchesForLoad(tailStart, (window, at, _position, size) => {
-      const result = scanBatches(window.subarray(at, at + size), tailIndexer, false);
+      const result = scanBatches(window.subarray(at, at + size), tailIndexer, false, undefined, this.offsetGapsAllowed);
       if (result.stop.kind !== 'end') {
         complete = false;
         return false;
@@ -366,7 +404,7 @@ export class Segment {
     let size = RECOVERY_WINDOW_BYTES;
     while (this.indexer.sizeBytes < fileSizeBytes) {
       const window = await this.readAt(this.indexer.sizeBytes, size);
-      const result = scanBatches(window, this.indexer, verifyCrc, onBatch);
+      const result = scanBatches(window, this.indexer, verifyCrc, onBatch, this.offsetGapsAllowed);
       if (result.stop.kind === 'end') {
         size = RECOVERY_WINDOW_BYTES;
         continue;

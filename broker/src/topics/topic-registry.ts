@@ -5,7 +5,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-types.js';
 import { TOPIC_CONFIGS, TOPIC_CONFIG_BY_NAME, validateTopicConfig } from '../config/topic-config.js';
 import { assert } from '../io/assert.js';
-import { PartitionLog, type LogConfig } from '../log/partition-log.js';
+import { parseCleanupPolicy, PartitionLog, type LogConfig } from '../log/partition-log.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 
 /**
@@ -229,6 +229,11 @@ export class TopicRegistry {
       flushMessages: long('flush.messages'),
       flushMs: long('flush.ms'),
       producerIdExpirationMs: this.config.producerIdExpirationMs,
+      cleanupPolicy: parseCleanupPolicy(this.effectiveValue(topic, 'cleanup.policy')),
+      minCleanableDirtyRatio: Number(this.effectiveValue(topic, 'min.cleanable.dirty.ratio')),
+      minCompactionLagMs: long('min.compaction.lag.ms'),
+      maxCompactionLagMs: long('max.compaction.lag.ms'),
+      deleteRetentionMs: long('delete.retention.ms'),
     };
   }
 
