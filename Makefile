@@ -4,11 +4,12 @@ SHELL := /bin/bash
 SOURCES := $(shell find broker/src broker/scripts operator/src test bench -name '*.ts' 2>/dev/null)
 SCHEMAS ?= ../shared/kafka-protocol
 
-.PHONY: help run test test-unit test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy clean
+.PHONY: help run test test-unit test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy bench bench-smoke bench-profile bench-micro clean
 
 help:
 	@echo "make run    start a local Fjord broker on localhost:9092 (data in ./data)"
 	@echo "make test   install everything the tests need, then run the whole suite"
+	@echo "make bench  benchmark Fjord against Apache Kafka (docs/benchmarks.md)"
 
 node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -84,6 +85,20 @@ test-install: build k8s-harness helm lua
 
 test-integration: build tools
 	node --test --test-concurrency=1 --test-reporter=spec dist/test/integration/
+
+# Fjord and Apache Kafka side by side with Kafka's own perf tools (~15 min; a quiet machine helps).
+# Writes docs/benchmarks.md and docs/benchmarks-ratios.svg.
+bench: build tools
+	node dist/bench/run.js --rounds 3
+
+bench-smoke: build tools
+	node dist/bench/run.js --smoke
+
+bench-profile: build tools
+	node dist/bench/profile.js
+
+bench-micro: build
+	node dist/bench/micro/run.js
 
 clean:
 	rm -rf dist .cache
