@@ -14,6 +14,14 @@ type TopicResponse = NonNullable<FetchResponseInput['responses']>[number];
 type PartitionResponse = NonNullable<TopicResponse['partitions']>[number];
 
 const READ_COMMITTED = 1;
+const STORAGE_ERROR_READ = { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [] as Buffer[], sizeBytes: 0 };
+
+interface PendingRead {
+  entry: PartitionResponse;
+  partition: Partition;
+  partitionMaxBytes: number;
+  result: Promise<{ errorCode: number; records: Buffer[]; sizeBytes: number }>;
+}
 const EMPTY_RECORDS = Buffer.alloc(0);
 
 /**
@@ -60,6 +68,7 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
   const keys: string[] = [];
   const responseMaxBytes = Math.min(request.maxBytes, broker.config.fetchMaxBytes);
   const responses: TopicResponse[] = [];
+  const reads: PendingRead[] = [];
   for (const fetchTopic of request.topics) {
     const topic = version >= 13 ? broker.topics.getById(fetchTopic.topicId) : broker.topics.get(fetchTopic.topic);
     const partitions: PartitionResponse[] = [];
@@ -93,36 +102,39 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
         continue;
       }
       keys.push(AppendNotifier.key(partition.topic.name, partition.index));
-      // KIP-74: the first non-empty partition may exceed the limits by one batch; later ones must fit.
-      const budget = Math.min(fetchPartition.partitionMaxBytes, responseMaxBytes - bytes);
-      if (budget <= 0 && bytes > 0) {
-        partitions.push({ ...base, ...watermarks, errorCode: ErrorCode.NONE });
-        continue;
-      }
-      const result = await log.read(Number(fetchPartition.fetchOffset), Math.max(budget, 1));
-      if (result.errorCode !== ErrorCode.NONE) hasError = true;
-      if (bytes > 0 && result.sizeBytes > budget) {
-        // Only the first partition with data may exceed the limit (KIP-74); this one waits for the next fetch.
-        result.records = [];
-        result.sizeBytes = 0;
-      }
-      bytes += result.sizeBytes;
-      if (result.errorCode !== ErrorCode.NONE) {
-        // Kafka leaves the offsets unknown (-1) in an errored partition.
-        partitions.push({ ...base, errorCode: result.errorCode });
-        continue;
-      }
-      partitions.push({
-        ...base,
-        ...watermarks,
-        highWatermark: BigInt(log.highWatermark),
-        lastStableOffset: BigInt(log.highWatermark),
-        errorCode: result.errorCode,
-        // Kafka sends an empty (not null) record set when there is nothing new; librdkafka rejects -1.
-        records: result.records.length > 0 ? result.records : EMPTY_RECORDS,
+      // Reads of all partitions run concurrently; the response byte budget is applied below, in
+      // request order, once they are done.
+      const entry: PartitionResponse = { ...base, ...watermarks, errorCode: ErrorCode.NONE };
+      partitions.push(entry);
+      const limitBytes = Math.max(Math.min(fetchPartition.partitionMaxBytes, responseMaxBytes), 1);
+      reads.push({
+        entry,
+        partition,
+        partitionMaxBytes: fetchPartition.partitionMaxBytes,
+        result: log.read(Number(fetchPartition.fetchOffset), limitBytes).catch(() => STORAGE_ERROR_READ),
       });
     }
     responses.push({ topic: fetchTopic.topic, topicId: fetchTopic.topicId, partitions });
+  }
+  for (const read of reads) {
+    const result = await read.result;
+    const entry = read.entry;
+    if (result.errorCode !== ErrorCode.NONE) {
+      // Kafka leaves the offsets unknown (-1) in an errored partition.
+      hasError = true;
+      Object.assign(entry, { errorCode: result.errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null });
+      continue;
+    }
+    // KIP-74: the first partition with data may exceed the limits by one batch; later ones must
+    // fit in what is left of the response's budget, or wait for the next fetch.
+    const budget = Math.min(read.partitionMaxBytes, responseMaxBytes - bytes);
+    if (bytes > 0 && result.sizeBytes > budget) continue;
+    bytes += result.sizeBytes;
+    const highWatermark = BigInt(read.partition.log.highWatermark);
+    entry.highWatermark = highWatermark;
+    entry.lastStableOffset = highWatermark;
+    // Kafka sends an empty (not null) record set when there is nothing new; librdkafka rejects -1.
+    entry.records = result.records.length > 0 ? result.records : EMPTY_RECORDS;
   }
   return { responses, bytes, hasError, keys };
 }

@@ -47,6 +47,8 @@ export class Connection {
   private inflight = 0;
   private closed = false;
   private readingPaused = false;
+  /** The socket is corked until the end of the current tick (see flushSlots). */
+  private corked = false;
   /** Set once a frame is refused: nothing more is read; earlier requests are still answered. */
   private stopReading = false;
   /** True while drainFrames runs, so synchronous completions don't recurse into it. */
@@ -170,19 +172,24 @@ export class Connection {
     this.drainFrames();
   }
 
+  /**
+   * Writes finished responses from the head of the queue. The socket stays corked until the
+   * current tick's promise callbacks have run (process.nextTick), so responses that complete
+   * together — e.g. pipelined produces acknowledged by one file write — leave in one writev.
+   */
   private flushSlots(): void {
-    let corked = false;
     while (this.slots.length > 0 && this.slots[0]!.outcome !== null && !this.closed) {
       const outcome = this.slots.shift()!.outcome!;
       if (outcome.kind === 'close') {
-        if (corked) this.socket.uncork();
+        this.uncorkNow();
         this.closeGracefully(outcome.reason);
         return;
       }
       if (outcome.kind === 'none') continue;
-      if (!corked) {
+      if (!this.corked) {
         this.socket.cork();
-        corked = true;
+        this.corked = true;
+        process.nextTick(() => this.uncorkNow());
       }
       let size = 0;
       for (const chunk of outcome.chunks) size += chunk.length;
@@ -191,7 +198,12 @@ export class Connection {
       this.socket.write(prefix);
       for (const chunk of outcome.chunks) this.socket.write(chunk);
     }
-    if (corked) this.socket.uncork();
+  }
+
+  private uncorkNow(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
   }
 
   private updateReading(): void {
