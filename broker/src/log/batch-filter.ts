@@ -23,6 +23,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { assert } from '../io/assert.js';
+import { RecordCursor } from '../protocol/records.js';
 import { compress, decompress, isCompressionCodec, type CompressionCodec } from '../protocol/compression.js';
 import {
   ATTRIBUTES_AT,
@@ -96,12 +97,12 @@ export function readStoredRecords(batch: Buffer): StoredRecord[] {
   const baseOffset = baseOffsetOf(batch);
   const baseTimestamp = readInt64(batch, BASE_TIMESTAMP_AT);
   const records: StoredRecord[] = [];
-  const cursor = new Cursor(payload, 0, payload.length);
+  const cursor = new RecordCursor(payload, 0, payload.length, corruptBatch);
   for (let i = 0; i < count; i++) {
     const length = cursor.varint();
     if (length < 0 || length > cursor.end - cursor.pos) cursor.fail(`bad record length ${length}`);
     const body = payload.subarray(cursor.pos, cursor.pos + length);
-    const record = new Cursor(body, 0, body.length);
+    const record = new RecordCursor(body, 0, body.length, corruptBatch);
     record.int8();
     const timestampDelta = record.varlong();
     const tailAt = record.pos;
@@ -243,55 +244,4 @@ function writeVarlong(buf: Buffer, value: number, start: number): number {
   return pos;
 }
 
-class Cursor {
-  constructor(
-    readonly buf: Buffer,
-    public pos: number,
-    readonly end: number,
-  ) {}
-
-  fail(what: string): never {
-    throw new CorruptBatchError(`malformed record: ${what} at byte ${this.pos}`);
-  }
-
-  int8(): number {
-    if (this.pos >= this.end) this.fail('truncated int8');
-    return this.buf.readInt8(this.pos++);
-  }
-
-  varint(): number {
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (this.pos >= this.end) this.fail('truncated varint');
-      const b = this.buf[this.pos++]!;
-      result |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return (result >>> 1) ^ -(result & 1);
-    }
-    return this.fail('varint too long');
-  }
-
-  varlong(): number {
-    let result = 0;
-    let multiplier = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) this.fail('truncated varlong');
-      const b = this.buf[this.pos++]!;
-      result += (b & 0x7f) * multiplier;
-      multiplier *= 128;
-      if ((b & 0x80) === 0) {
-        if (result > Number.MAX_SAFE_INTEGER * 2) this.fail('varlong outside the safe integer range');
-        return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
-      }
-    }
-    return this.fail('varlong too long');
-  }
-
-  bytes(): Buffer | null {
-    const length = this.varint();
-    if (length === -1) return null;
-    if (length < 0 || length > this.end - this.pos) this.fail(`bad length ${length}`);
-    const out = this.buf.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    return out;
-  }
-}
+const corruptBatch = (message: string): Error => new CorruptBatchError(message);

@@ -100,19 +100,29 @@ function writeVarlong(buf: Buffer, value: number, pos: number): number {
   return pos;
 }
 
-/** Bounds-checked reader over a record payload. */
-class Cursor {
+/**
+ * Bounds-checked reader over a record payload (zig-zag varints, length-prefixed bytes). Shared
+ * by the record decoder, the produce-side record validation and the log cleaner; each passes the
+ * error type it throws.
+ */
+export class RecordCursor {
   pos: number;
   constructor(
     readonly buf: Buffer,
     start: number,
     readonly end: number,
+    private readonly makeError: (message: string) => Error = (message) => new RecordsDecodeError(message),
   ) {
     this.pos = start;
   }
 
   fail(what: string): never {
-    throw new RecordsDecodeError(`malformed record: ${what} at byte ${this.pos}`);
+    throw this.makeError(`malformed record: ${what} at byte ${this.pos}`);
+  }
+
+  skip(count: number): void {
+    if (count < 0 || count > this.end - this.pos) this.fail(`bad length ${count}`);
+    this.pos += count;
   }
 
   int8(): number {
@@ -193,12 +203,12 @@ export function decodeRecords(batch: Buffer, options: DecodeRecordsOptions = {})
   // Every record takes at least 7 bytes: never trust the count for allocation.
   if (count < 0 || count > payload.length / 7) throw new RecordsDecodeError(`bad record count ${count}`);
   const records: DecodedRecord[] = [];
-  const c = new Cursor(payload, 0, payload.length);
+  const c = new RecordCursor(payload, 0, payload.length);
   for (let i = 0; i < count; i++) {
     const length = c.varint();
     if (length < 0 || length > c.end - c.pos) c.fail(`bad record length ${length}`);
     const recordEnd = c.pos + length;
-    const rc = new Cursor(payload, c.pos, recordEnd);
+    const rc = new RecordCursor(payload, c.pos, recordEnd);
     const attributes = rc.int8();
     const timestampDelta = rc.varlong();
     const offsetDelta = rc.varint();
