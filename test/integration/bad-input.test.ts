@@ -31,6 +31,7 @@ import { ATTRIBUTES_OFFSET, CRC_OFFSET, RECORDS_OFFSET } from '../../broker/src/
 import { buildRecordBatch } from '../../broker/src/protocol/records.js';
 import { Writer } from '../../broker/src/protocol/writer.js';
 import { apiVersionsProbe, startBroker, type BrokerHandle } from '../harness/broker.js';
+import { rawCluster } from '../harness/kafkajs-raw.js';
 
 const { Kafka, logLevel } = kafkajs;
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
@@ -95,40 +96,8 @@ const BASELINE: Rec[][] = [0, 1].map((p) =>
   }),
 );
 
-// kafkajs has no public group-less consumer, so use the Fetch request of its internal cluster
-// object (the private factory the Kafka client uses for its producer/consumer/admin).
-interface RawMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, Buffer | Buffer[]>;
-  isControlRecord?: boolean;
-}
-interface RawBroker {
-  fetch(req: unknown): Promise<{
-    responses: Array<{
-      topicName: string;
-      partitions: Array<{ partition: number; errorCode: number; highWatermark: string; messages: RawMessage[] }>;
-    }>;
-  }>;
-}
-interface RawCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number }>;
-  findBroker(q: { nodeId: number }): Promise<RawBroker>;
-}
-
-function rawCluster(): RawCluster {
-  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  assert.ok(sym !== undefined, 'kafkajs internals changed: no createCluster symbol');
-  const factory = (kafka as unknown as Record<symbol, (o: object) => RawCluster>)[sym];
-  return factory({ allowAutoTopicCreation: false });
-}
-
 async function readPartition(topic: string, partition: number): Promise<Array<Rec & { offset: string }>> {
-  const cluster = rawCluster();
+  const cluster = rawCluster(kafka);
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import kafkajs, { type Admin, type Kafka as KafkaT, type Producer } from 'kafkajs';
+import { rawCluster } from '../harness/kafkajs-raw.js';
 import { startBroker, type BrokerHandle } from '../harness/broker.js';
 
 const { Kafka, logLevel, CompressionTypes } = kafkajs;
@@ -53,44 +54,10 @@ function headersToStrings(h: Record<string, unknown> | undefined): Record<string
 }
 
 // ---- reading without a consumer group ---------------------------------------------------------
-// kafkajs has no public group-less consumer, so use the Fetch request of its internal cluster
-// object (created by the private factory the Kafka client uses for its producer/consumer/admin).
-
-interface RawMessage {
-  offset: string;
-  timestamp: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Record<string, Buffer | Buffer[]>;
-  isControlRecord?: boolean;
-}
-interface RawBroker {
-  fetch(req: unknown): Promise<{
-    responses: Array<{
-      topicName: string;
-      partitions: Array<{ partition: number; errorCode: number; highWatermark: string; messages: RawMessage[] }>;
-    }>;
-  }>;
-}
-interface RawCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  addTargetTopic(topic: string): Promise<void>;
-  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number }>;
-  findBroker(q: { nodeId: number }): Promise<RawBroker>;
-}
-
-function rawCluster(): RawCluster {
-  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
-  assert.ok(sym !== undefined, 'kafkajs internals changed: no createCluster symbol');
-  const factory = (kafka as unknown as Record<symbol, (o: object) => RawCluster>)[sym];
-  assert.ok(typeof factory === 'function');
-  return factory({ allowAutoTopicCreation: false });
-}
 
 /** Reads one partition from offset 0 to its high watermark with plain Fetch requests. */
 async function readPartition(topic: string, partition: number): Promise<Got[]> {
-  const cluster = rawCluster();
+  const cluster = rawCluster(kafka);
   await cluster.connect();
   try {
     await cluster.addTargetTopic(topic);
