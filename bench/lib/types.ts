@@ -109,4 +109,6 @@ export interface ProfileResults {
   load1: number;
   /** Producer figures and broker CPU during the profiled run (absent with --analyze). */
   producerStats?: { recordsPerSec: number; mibPerSec: number; brokerCpuSec: number; cpuSecPerGb: number; env: Record<string, string> };
+  /** Consumer figures and broker CPU over all passes of the consume workload. */
+  consumerStats?: { passes: number; mibPerSec: number[]; medianMibPerSec: number; brokerCpuSec: number; cpuSecPerGb: number; env: Record<string, string> };
 }

@@ -6,7 +6,7 @@
 //
 // Missing tools FAIL the tests loudly: nothing here skips.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -140,14 +140,19 @@ export function runLikeKubelet(options: { args: string[]; env: Record<string, st
   const roots = new Set<string>();
   const topOf = (p: string) => '/' + p.split('/')[1]!;
   const upper = (p: string) => join(root, 'up', p);
-  // The image's files at the paths the Dockerfile puts them (node_modules linked, not copied).
+  // The image's files at the paths the Dockerfile puts them. node_modules is bind-mounted, not
+  // copied; not symlinked either, because the checkout's parent directories may be closed to
+  // the pod's uid (a 0700 temp dir), and a bind mount needs no traversal of them.
   const image = dockerfileRuntime();
+  const binds: string[] = [];
   for (const copy of image.copies) {
     const source = imageSource(copy);
     roots.add(topOf(copy.dest));
     mkdirSync(dirname(upper(copy.dest)), { recursive: true });
-    if (basename(source) === 'node_modules') symlinkSync(source, upper(copy.dest));
-    else cpSync(source, upper(copy.dest), { recursive: true });
+    if (basename(source) === 'node_modules') {
+      mkdirSync(upper(copy.dest));
+      binds.push(`mount -o bind,ro ${source} ${copy.dest}`);
+    } else cpSync(source, upper(copy.dest), { recursive: true });
   }
   for (const [path, content] of Object.entries(options.files ?? {})) {
     roots.add(topOf(path));
@@ -164,7 +169,7 @@ export function runLikeKubelet(options: { args: string[]; env: Record<string, st
     mkdirSync(join(root, 'work', r), { recursive: true });
     return `mount -t overlay overlay -o lowerdir=${r},upperdir=${join(root, 'up', r)},workdir=${join(root, 'work', r)} ${r}`;
   });
-  const script = ['set -e', ...mounts, ...(options.ownNetwork ? ['ip link set lo up'] : []), 'exec setpriv --reuid="$FJORD_UID" --regid="$FJORD_GID" --clear-groups -- env -u FJORD_UID -u FJORD_GID "$@"'].join('\n');
+  const script = ['set -e', ...mounts, ...binds, ...(options.ownNetwork ? ['ip link set lo up'] : []), 'exec setpriv --reuid="$FJORD_UID" --regid="$FJORD_GID" --clear-groups -- env -u FJORD_UID -u FJORD_GID "$@"'].join('\n');
   const entry = [...image.entrypoint, ...options.args];
   const child = spawn('unshare', ['--mount', ...(options.ownNetwork ? ['--net'] : []), '--', 'sh', '-c', script, 'pod', ...entry], {
     cwd: '/',
