@@ -3,6 +3,7 @@ import type { Logger } from './io/logger.js';
 import type { TopicRegistry } from './topics/topic-registry.js';
 import type { ProducerIdAllocator } from './topics/producer-id-allocator.js';
 import type { AppendNotifier } from './topics/append-notifier.js';
+import type { ReadBufferPool } from './log/read-buffer-pool.js';
 import type { GroupService } from './group/group-service.js';
 
 /** What handlers may reach: the broker's state and services, no sockets. */
@@ -15,6 +16,8 @@ export interface BrokerContext {
   topics: TopicRegistry;
   producerIds: ProducerIdAllocator;
   appendNotifier: AppendNotifier;
+  /** Buffers Fetch reads segment data into, reused once a response is written. */
+  readBufferPool: ReadBufferPool;
   /** The group coordinator (consumer groups, committed offsets in __consumer_offsets). */
   groups: GroupService;
   logger: Logger;

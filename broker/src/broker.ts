@@ -14,6 +14,8 @@ import { AppendNotifier } from './topics/append-notifier.js';
 import { AdminHttpServer, type MetricSample } from './http/admin-http.js';
 import { handlerFor } from './handlers/registry.js';
 import { GroupService } from './group/group-service.js';
+import { ReadBufferPool } from './log/read-buffer-pool.js';
+import { READ_WINDOW_BYTES } from './log/segment.js';
 
 /** How often the group coordinator's timers (session/rebalance timeouts, retention) are checked. */
 const GROUP_TICK_MS = 100;
@@ -22,6 +24,13 @@ const MAINTENANCE_INTERVAL_MS_MIN = 100;
 const MAINTENANCE_INTERVAL_MS_MAX = 60_000;
 /** Socket write buffer above which a connection stops reading requests. */
 const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Pooled Fetch read buffers fit a 1 MiB partition fetch (every client's default
+ * max.partition.fetch.bytes) plus the index interval it may start before the fetch offset.
+ */
+const FETCH_READ_BUFFER_BYTES = READ_WINDOW_BYTES + 64 * 1024;
+/** Idle pooled read buffers are dropped after this long without a disk fetch. */
+const FETCH_READ_BUFFERS_IDLE_MS = 60_000;
 
 /**
  * Wiring of one broker process: data directory, topics, the Kafka listener and the periodic
@@ -61,6 +70,7 @@ export class Broker {
       topics,
       producerIds,
       appendNotifier: new AppendNotifier(),
+      readBufferPool: new ReadBufferPool(FETCH_READ_BUFFER_BYTES, this.config.fetchReadBuffersMax),
       groups,
       logger: this.logger,
       nowMs: () => Date.now(),
@@ -161,6 +171,7 @@ export class Broker {
 
   private async maintainLogs(): Promise<void> {
     const now = Date.now();
+    this.context.readBufferPool.trim(now, FETCH_READ_BUFFERS_IDLE_MS);
     const retentionDue = now - this.lastRetentionCheckMs >= this.config.logRetentionCheckIntervalMs;
     if (retentionDue) this.lastRetentionCheckMs = now;
     const cleanDue = this.config.logCleanerEnable && now - this.lastCleanMs >= this.config.logCleanerBackoffMs;

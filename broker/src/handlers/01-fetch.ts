@@ -7,6 +7,7 @@ import {
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { AppendNotifier } from '../topics/append-notifier.js';
+import type { ReadResult } from '../log/partition-log.js';
 import type { Partition } from '../topics/topic-registry.js';
 import { registerHandler } from './registry.js';
 
@@ -20,7 +21,7 @@ interface PendingRead {
   entry: PartitionResponse;
   partition: Partition;
   partitionMaxBytes: number;
-  result: Promise<{ errorCode: number; records: Buffer[]; sizeBytes: number }>;
+  result: Promise<ReadResult>;
 }
 const EMPTY_RECORDS = Buffer.alloc(0);
 
@@ -43,11 +44,14 @@ registerHandler<FetchRequest, FetchResponseInput>({
     const waitMs = Math.min(Math.max(request.maxWaitMs, 0), broker.config.fetchWaitMsMax);
     const deadline = broker.nowMs() + waitMs;
     for (;;) {
-      const { responses, bytes, hasError, keys } = await readAll(broker, request, info.apiVersion);
+      const { responses, bytes, hasError, keys, releases } = await readAll(broker, request, info.apiVersion);
       const remainingMs = deadline - broker.nowMs();
       if (bytes >= request.minBytes || hasError || remainingMs <= 0 || keys.length === 0) {
+        // The records may be views of pooled read buffers: they go back once written.
+        if (info.onResponseWritten !== undefined) for (const release of releases) info.onResponseWritten(release);
         return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
       }
+      for (const release of releases) release();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           cancel();
@@ -69,6 +73,7 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
   const responseMaxBytes = Math.min(request.maxBytes, broker.config.fetchMaxBytes);
   const responses: TopicResponse[] = [];
   const reads: PendingRead[] = [];
+  const releases: Array<() => void> = [];
   for (const fetchTopic of request.topics) {
     const topic = version >= 13 ? broker.topics.getById(fetchTopic.topicId) : broker.topics.get(fetchTopic.topic);
     const partitions: PartitionResponse[] = [];
@@ -111,7 +116,7 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
         entry,
         partition,
         partitionMaxBytes: fetchPartition.partitionMaxBytes,
-        result: log.read(Number(fetchPartition.fetchOffset), limitBytes).catch(() => STORAGE_ERROR_READ),
+        result: log.read(Number(fetchPartition.fetchOffset), limitBytes, broker.readBufferPool).catch(() => STORAGE_ERROR_READ),
       });
     }
     responses.push({ topic: fetchTopic.topic, topicId: fetchTopic.topicId, partitions });
@@ -128,7 +133,11 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
     // KIP-74: the first partition with data may exceed the limits by one batch; later ones must
     // fit in what is left of the response's budget, or wait for the next fetch.
     const budget = Math.min(read.partitionMaxBytes, responseMaxBytes - bytes);
-    if (bytes > 0 && result.sizeBytes > budget) continue;
+    if (bytes > 0 && result.sizeBytes > budget) {
+      result.release?.();
+      continue;
+    }
+    if (result.release !== undefined) releases.push(result.release);
     bytes += result.sizeBytes;
     const highWatermark = BigInt(read.partition.log.highWatermark);
     entry.highWatermark = highWatermark;
@@ -136,7 +145,7 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
     // Kafka sends an empty (not null) record set when there is nothing new; librdkafka rejects -1.
     entry.records = result.records.length > 0 ? result.records : EMPTY_RECORDS;
   }
-  return { responses, bytes, hasError, keys };
+  return { responses, bytes, hasError, keys, releases };
 }
 
 /** Epoch-aware clients send the leader epoch they know (-1 = none). */

@@ -45,6 +45,10 @@ export class RequestDispatcher implements Dispatcher {
       }
       throw error;
     }
+    const releases: Array<() => void> = [];
+    const releaseAll = () => {
+      for (const release of releases.splice(0)) release();
+    };
     const info: RequestInfo = {
       apiKey,
       apiVersion,
@@ -52,17 +56,36 @@ export class RequestDispatcher implements Dispatcher {
       clientId,
       connectionId: connection.id,
       clientHost: connection.remoteAddress,
+      onResponseWritten: (release) => void releases.push(release),
     };
     const encode = (response: unknown): DispatchOutcome => {
-      if (response === NO_RESPONSE) return { kind: 'none' };
-      if (response instanceof CloseConnection) return { kind: 'close', reason: response.reason };
+      if (response === NO_RESPONSE || response instanceof CloseConnection) {
+        releaseAll();
+        return response === NO_RESPONSE ? { kind: 'none' } : { kind: 'close', reason: response.reason };
+      }
       const writer = new Writer();
-      encodeResponseHeader(writer, responseHeaderVersion(apiKey, apiVersion), correlationId);
-      handler.encodeResponse(writer, apiVersion, response);
-      return { kind: 'response', chunks: writer.toChunks() };
+      try {
+        encodeResponseHeader(writer, responseHeaderVersion(apiKey, apiVersion), correlationId);
+        handler.encodeResponse(writer, apiVersion, response);
+      } catch (error) {
+        releaseAll();
+        throw error;
+      }
+      const chunks = writer.toChunks();
+      return releases.length === 0 ? { kind: 'response', chunks } : { kind: 'response', chunks, release: releaseAll };
     };
-    const result = handler.handle(request, info, this.broker);
-    if (result instanceof Promise) return result.then(encode, (error: Error) => this.failed(handler.name, error));
+    const failed = (error: Error) => {
+      releaseAll();
+      return this.failed(handler.name, error);
+    };
+    let result: ReturnType<typeof handler.handle>;
+    try {
+      result = handler.handle(request, info, this.broker);
+    } catch (error) {
+      releaseAll();
+      throw error;
+    }
+    if (result instanceof Promise) return result.then(encode, failed);
     return encode(result);
   }
 

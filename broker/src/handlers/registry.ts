@@ -23,6 +23,12 @@ export interface RequestInfo {
   clientId: string | null;
   connectionId: number;
   clientHost: string;
+  /**
+   * Registers `release` to run once the response's bytes are written to the socket or the
+   * response is dropped (for buffers the response borrows, see log/read-buffer-pool.ts). Absent
+   * when a handler is called without a connection (tests): the buffers are then never reused.
+   */
+  onResponseWritten?: (release: () => void) => void;
 }
 
 export interface ApiHandler<Request = unknown, Response = unknown> {

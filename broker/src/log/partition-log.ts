@@ -76,6 +76,7 @@ import {
   type IndexSettings,
 } from './segment.js';
 import { TailCache } from './tail-cache.js';
+import type { BufferLease, ReadBufferPool } from './read-buffer-pool.js';
 
 export interface LogConfig {
   /** segment.bytes (default 1073741824). */
@@ -175,6 +176,11 @@ export interface ReadResult {
   errorCode: number;
   records: Buffer[];
   sizeBytes: number;
+  /**
+   * Present when `records` are views of pooled buffers (read with a pool): call it once they
+   * are written out or dropped. Absent for reads served from memory or without a pool.
+   */
+  release?: () => void;
 }
 
 export interface Clock {
@@ -474,7 +480,7 @@ export class PartitionLog {
    * Whole batches from the one containing `offset`, at most `maxBytes` except that the first
    * batch is always returned (KIP-74). Reads one segment at most; never past the high watermark.
    */
-  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+  async read(offset: number, maxBytes: number, pool?: ReadBufferPool): Promise<ReadResult> {
     if (this.state === 'closed') return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, records: [], sizeBytes: 0 };
     if (offset < this.logStart || offset > this.highWater) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: [], sizeBytes: 0 };
     if (offset === this.highWater) return { errorCode: ErrorCode.NONE, records: [], sizeBytes: 0 };
@@ -487,25 +493,40 @@ export class PartitionLog {
     const records: Buffer[] = [];
     let sizeBytes = 0;
     const windowBytes = Math.min(Math.max(maxBytes, FETCH_READ_BYTES_MIN) + this.config.indexIntervalBytes, READ_WINDOW_BYTES * 8);
+    const pooled = pool === undefined ? undefined : { pool, leases: [] as BufferLease[], nowMs: this.clock.nowMs() };
+    const releaseAll = pooled === undefined ? undefined : () => {
+      for (const lease of pooled.leases) lease.release();
+    };
     try {
-      await segment.walkBatches(segment.indexer.offsetIndex.lookup(offset), windowBytes, (window, at, _position, batchBytes) => {
-        const baseOffset = baseOffsetOf(window, at);
-        if (baseOffset >= highWatermark) return false;
-        if (baseOffset + lastOffsetDeltaOf(window, at) < offset) return true;
-        if (records.length > 0 && sizeBytes + batchBytes > maxBytes) return false;
-        records.push(window.subarray(at, at + batchBytes));
-        sizeBytes += batchBytes;
-        return sizeBytes < maxBytes;
-      });
+      await segment.walkBatches(
+        segment.indexer.offsetIndex.lookup(offset),
+        windowBytes,
+        (window, at, _position, batchBytes) => {
+          const baseOffset = baseOffsetOf(window, at);
+          if (baseOffset >= highWatermark) return false;
+          if (baseOffset + lastOffsetDeltaOf(window, at) < offset) return true;
+          if (records.length > 0 && sizeBytes + batchBytes > maxBytes) return false;
+          records.push(window.subarray(at, at + batchBytes));
+          sizeBytes += batchBytes;
+          return sizeBytes < maxBytes;
+        },
+        pooled,
+      );
     } catch (error) {
+      releaseAll?.();
       // The cleaner swapped the segment out mid-read: its records are in the replacement.
-      if (segment.replaced) return this.read(offset, maxBytes);
+      if (segment.replaced) return this.read(offset, maxBytes, pool);
       if (error instanceof SegmentDeletedError || segment.deleted) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: [], sizeBytes: 0 };
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [], sizeBytes: 0 };
     } finally {
       this.touchInactive(segment);
     }
-    return { errorCode: ErrorCode.NONE, records, sizeBytes };
+    if (releaseAll === undefined) return { errorCode: ErrorCode.NONE, records, sizeBytes };
+    if (records.length === 0) {
+      releaseAll();
+      return { errorCode: ErrorCode.NONE, records, sizeBytes };
+    }
+    return { errorCode: ErrorCode.NONE, records, sizeBytes, release: releaseAll };
   }
 
   /**

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { assert } from '../io/assert.js';
 import { LOG_OVERHEAD_BYTES, batchSizeBytes, maxTimestampOf } from './batch-header.js';
 import { OffsetIndex } from './offset-index.js';
+import type { BufferLease, ReadBufferPool } from './read-buffer-pool.js';
 import { scanBatches, type OnBatch } from './recovery.js';
 import { SegmentIndexer, offsetIndexEntriesMax, timeIndexEntriesMax } from './segment-indexer.js';
 import { TimeIndex } from './time-index.js';
@@ -187,13 +188,19 @@ export class Segment {
     }
   }
 
-  /** Reads `[position, min(position + length, writtenBytes))`. */
-  async readAt(position: number, length: number): Promise<Buffer> {
+  /**
+   * Reads `[position, min(position + length, writtenBytes))`. With `pooled`, into a buffer of
+   * `pooled.pool` whose lease is pushed to `pooled.leases` (the caller releases it).
+   */
+  async readAt(position: number, length: number, pooled?: PooledReads): Promise<Buffer> {
     const end = Math.min(position + length, this.writtenBytes);
     if (end <= position) return Buffer.alloc(0);
     const handle = await this.acquire();
     try {
-      return await readFully(handle, position, end - position);
+      if (pooled === undefined) return await readFully(handle, Buffer.allocUnsafe(end - position), position);
+      const lease = pooled.pool.acquire(end - position, pooled.nowMs);
+      pooled.leases.push(lease);
+      return await readFully(handle, lease.buffer, position);
     } finally {
       this.release();
     }
@@ -201,13 +208,14 @@ export class Segment {
 
   /**
    * Visits whole written batches from `position` (a batch boundary) until `visit` returns false
-   * or the written end. Each batch is handed as (window, at, position, size).
+   * or the written end. Each batch is handed as (window, at, position, size). With `pooled`, the
+   * windows are pooled buffers (see readAt) that stay valid until the caller releases them.
    */
-  async walkBatches(position: number, windowBytes: number, visit: OnBatchContinue): Promise<void> {
+  async walkBatches(position: number, windowBytes: number, visit: OnBatchContinue, pooled?: PooledReads): Promise<void> {
     let windowStart = position;
     let size = windowBytes;
     while (windowStart < this.writtenBytes) {
-      const window = await this.readAt(windowStart, size);
+      const window = await this.readAt(windowStart, size, pooled);
       let at = 0;
       let needed = 0;
       while (at + LOG_OVERHEAD_BYTES <= window.length) {
@@ -443,10 +451,18 @@ export class SegmentDeletedError extends Error {
   }
 }
 
+/** Where pooled reads take their buffers from, and where their leases go. */
+export interface PooledReads {
+  pool: ReadBufferPool;
+  leases: BufferLease[];
+  nowMs: number;
+}
+
 export type OnBatchContinue = (window: Buffer, at: number, position: number, sizeBytes: number) => boolean;
 
-async function readFully(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+/** Fills `buf` from `position`; shorter (a view) only at the end of the file. */
+async function readFully(handle: FileHandle, buf: Buffer, position: number): Promise<Buffer> {
+  const length = buf.length;
   let done = 0;
   while (done < length) {
     const { bytesRead } = await handle.read(buf, done, length - done, position + done);

@@ -135,3 +135,30 @@ test('a dispatcher that asks to close ends the connection after earlier response
   await client.closed;
   assert.deepEqual(client.frames, ['good']);
 });
+
+test('a response release runs after its bytes are written, and for responses a closed connection drops', async () => {
+  const released: string[] = [];
+  let finishSlow: (() => void) | undefined;
+  harness.setDispatcher({
+    dispatch(frameBytes): DispatchOutcome | Promise<DispatchOutcome> {
+      const text = frameBytes.toString();
+      const outcome: DispatchOutcome = { kind: 'response', chunks: [Buffer.from('a'), Buffer.from(text)], release: () => released.push(text) };
+      if (text === 'slow') return new Promise((resolve) => (finishSlow = () => resolve(outcome)));
+      return outcome;
+    },
+  });
+  const client = await openClient();
+  client.socket.write(frame('fast'));
+  await waitFor(() => client.frames.length === 1 && released.length === 1);
+  assert.deepEqual(released, ['fast']);
+
+  // 'queued' is finished but waits behind 'slow' when the client goes away; 'slow' finishes
+  // after the close. Both are released without being written.
+  client.socket.write(Buffer.concat([frame('slow'), frame('queued')]));
+  await waitFor(() => finishSlow !== undefined);
+  client.socket.destroy();
+  await waitFor(() => released.includes('queued'));
+  finishSlow!();
+  await waitFor(() => released.includes('slow'));
+  assert.deepEqual(released.sort(), ['fast', 'queued', 'slow']);
+});

@@ -11,7 +11,12 @@ import type { Socket } from 'node:net';
  * is above `writeBufferBytesMax`, the connection stops reading (back-pressure to the client).
  */
 export type DispatchOutcome =
-  | { kind: 'response'; chunks: Buffer[] }
+  /**
+   * `release`: called once `chunks` are in the kernel (the socket write completed) or will never
+   * be written (the connection closed first); until then the chunks' memory must stay intact
+   * (they may be views of pooled read buffers).
+   */
+  | { kind: 'response'; chunks: Buffer[]; release?: () => void }
   | { kind: 'none' }
   | { kind: 'close'; reason: string };
 
@@ -77,7 +82,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.pending.length = 0;
-    this.slots.length = 0;
+    this.dropSlots();
     this.socket.destroy();
     this.onClose(this, reason);
   }
@@ -90,10 +95,16 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.pending.length = 0;
-    this.slots.length = 0;
+    this.dropSlots();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), GRACEFUL_CLOSE_MS_MAX).unref();
     this.onClose(this, reason);
+  }
+
+  /** Forgets the queued responses; finished ones that will never be written are released. */
+  private dropSlots(): void {
+    for (const slot of this.slots) if (slot.outcome?.kind === 'response') slot.outcome.release?.();
+    this.slots.length = 0;
   }
 
   /** Ends the connection after flushing what is already written (used at shutdown). */
@@ -165,7 +176,10 @@ export class Connection {
   }
 
   private complete(slot: Slot, outcome: DispatchOutcome): void {
-    if (this.closed) return;
+    if (this.closed) {
+      if (outcome.kind === 'response') outcome.release?.();
+      return;
+    }
     slot.outcome = outcome;
     this.inflight--;
     this.flushSlots();
@@ -196,7 +210,14 @@ export class Connection {
       const prefix = Buffer.allocUnsafe(FRAME_SIZE_PREFIX_BYTES);
       prefix.writeInt32BE(size, 0);
       this.socket.write(prefix);
-      for (const chunk of outcome.chunks) this.socket.write(chunk);
+      const { chunks, release } = outcome;
+      for (let i = 0; i < chunks.length; i++) {
+        // Writes complete in order, so the last one's callback means all of them are done
+        // (it also runs, with an error, when the socket is destroyed first).
+        if (release !== undefined && i === chunks.length - 1) this.socket.write(chunks[i]!, () => release());
+        else this.socket.write(chunks[i]!);
+      }
+      if (release !== undefined && chunks.length === 0) release();
     }
   }
 
