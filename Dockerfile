@@ -45,7 +45,7 @@ USER 1000:1000
 VOLUME ["/var/lib/fjord/data"]
 # 9092 Kafka protocol, 8080 /healthz /readyz /metrics (fjord.http.port; the operator sets it)
 EXPOSE 9092 8080
-# node as PID 1 is fine: `fjord broker` and `fjord operator` both handle SIGTERM/SIGINT themselves.
-ENTRYPOINT ["node", "/opt/fjord/bin/fjord.js"]
+# bin/fjord.js runs node with its V8 flags (its shebang line); node as PID 1 is fine: `fjord broker` and `fjord operator` both handle SIGTERM/SIGINT themselves.
+ENTRYPOINT ["/opt/fjord/bin/fjord.js"]
 # Standalone (docker run fjord:0.1.0): one broker with its data on the volume.
 CMD ["broker", "--override", "log.dirs=/var/lib/fjord/data", "--override", "fjord.http.port=8080"]

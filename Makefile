@@ -24,7 +24,7 @@ dist/.build-stamp: node_modules/.install-stamp tsconfig.json $(SOURCES)
 build: dist/.build-stamp
 
 run: build
-	node bin/fjord.js broker --config config/server.properties
+	bin/fjord.js broker --config config/server.properties
 
 # Regenerates the protocol codec from Kafka's JSON schemas (the generated code is committed).
 gen: build

@@ -15,7 +15,7 @@ import { join, relative } from 'node:path';
 import kafkajs from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { apiVersionsProbe, freePort } from '../test/harness/broker.js';
-import { ensureTools, repoRoot, runTool } from '../test/harness/tools.js';
+import { ensureTools, fjordCommand, repoRoot, runTool } from '../test/harness/tools.js';
 import { runBenchJava } from './lib/java.js';
 import { median, parseBenchConsume, parseProducerPerf } from './lib/parse.js';
 import { cpuSeconds, loadAverage1 } from './lib/proc.js';
@@ -162,11 +162,8 @@ async function startFjord(dataDir: string, profDir: string | null, extraEnv: Rec
   const port = await freePort();
   const bootstrap = `127.0.0.1:${port}`;
   const profFlags = profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
-  const child = spawn(
-    process.execPath,
-    [...profFlags, join(repoRoot(), 'bin', 'fjord.js'), 'broker', '--override', `listeners=PLAINTEXT://${bootstrap}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1'],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...extraEnv } },
-  );
+  const [cmd, args] = fjordCommand(['broker', '--override', `listeners=PLAINTEXT://${bootstrap}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1'], profFlags);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...extraEnv } });
   const deadline = Date.now() + 60_000;
   while (!(await apiVersionsProbe('127.0.0.1', port, 1000))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -232,7 +229,9 @@ async function main(): Promise<void> {
     workload === 'produce'
       ? producerCmd
       : `${producerCmd} against an unprofiled broker, then the profiled broker on the same log dir read ${passes} times by \`java BenchConsume $BOOTSTRAP $TOPIC ${records} 10000\``;
-  const command = envText + 'node --cpu-prof --cpu-prof-dir=$DIR bin/fjord.js broker --override listeners=PLAINTEXT://127.0.0.1:$PORT --override log.dirs=$DATA --override node.id=1';
+  // The node flags of bin/fjord.js's shebang (fjordCommand's args without the script path).
+  const nodeFlags = fjordCommand([])[1].slice(0, -1);
+  const command = envText + ['node', ...nodeFlags, '--cpu-prof', '--cpu-prof-dir=$DIR', 'bin/fjord.js', 'broker', '--override', 'listeners=PLAINTEXT://127.0.0.1:$PORT', '--override', 'log.dirs=$DATA', '--override', 'node.id=1'].join(' ');
   let profileFile: string;
   let load1 = loadAverage1();
   let producerStats: ProfileResults['producerStats'];

@@ -21,7 +21,7 @@ import {
 } from '../../broker/src/protocol/generated/index.js';
 import { buildRecordBatch } from '../../broker/src/protocol/records.js';
 import { freePort, type Target } from '../../test/harness/broker.js';
-import { kafkaBin, repoRoot, run } from '../../test/harness/tools.js';
+import { fjordCommand, kafkaBin, run } from '../../test/harness/tools.js';
 
 export interface StartupResult {
   /** Spawn to first TCP connect accepted. */
@@ -114,8 +114,7 @@ export async function measureStartup(target: Target, timeoutMs = 120_000): Promi
     cmd = kafkaBin('kafka-server-start.sh');
     args = [propsFile];
   } else {
-    cmd = process.execPath;
-    args = [join(repoRoot(), 'bin', 'fjord.js'), 'broker', '--override', `listeners=PLAINTEXT://${host}:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1'];
+    [cmd, args] = fjordCommand(['broker', '--override', `listeners=PLAINTEXT://${host}:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1']);
   }
   let output = '';
   const t0 = performance.now();

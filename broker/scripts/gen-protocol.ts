@@ -786,7 +786,18 @@ function emitIndex(msgs: Message[]): string {
   }
   let s = `${GENERATED_HEADER}\n`;
   for (const m of msgs) s += `export * from './${m.file}.js';\n`;
-  s += `export * from './schema-descriptors.js';\n\n`;
+  s += `export * from './schema-descriptors.js';\n`;
+  s += `export * from './api-keys.js';\n`;
+  return s;
+}
+
+/**
+ * The api key table and header versions, apart from index.ts: the broker imports the message
+ * modules it uses one by one, so it never loads all of them (each costs memory).
+ */
+function emitApiKeys(msgs: Message[]): string {
+  const reqs = msgs.filter((m) => m.kind === 'request').sort((a, b) => a.apiKey - b.apiKey);
+  let s = `${GENERATED_HEADER}\n`;
   s += `export interface ApiKeyInfo {
   /** The API name (request message name without "Request"). */
   readonly name: string;
@@ -836,6 +847,7 @@ export function generateFiles(schemaDir: string): Map<string, string> {
     files.set(m.file + '.ts', emitMessage(m));
   }
   files.set('schema-descriptors.ts', emitDescriptors(msgs));
+  files.set('api-keys.ts', emitApiKeys(msgs));
   files.set('index.ts', emitIndex(msgs));
   return files;
 }

@@ -132,12 +132,36 @@ export class Broker {
   private metrics(): MetricSample[] {
     const topics = this.context.topics.list();
     const partitions = topics.flatMap((topic) => topic.partitions);
+    const memory = process.memoryUsage();
+    const pool = this.context.readBufferPool;
     return [
       { name: 'fjord_up', help: 'Whether the broker is serving (1) or starting or stopping (0).', type: 'gauge', values: [{ value: this.ready ? 1 : 0 }] },
       { name: 'fjord_connections', help: 'Open client connections.', type: 'gauge', values: [{ value: this.servers.reduce((sum, server) => sum + server.connectionCount, 0) }] },
       { name: 'fjord_topics', help: 'Topics, internal ones included.', type: 'gauge', values: [{ value: topics.length }] },
       { name: 'fjord_partitions', help: 'Partitions led by this broker.', type: 'gauge', values: [{ value: partitions.length }] },
       { name: 'fjord_log_size_bytes', help: 'Bytes in all partition logs.', type: 'gauge', values: [{ value: partitions.reduce((sum, partition) => sum + partition.log.sizeBytes, 0) }] },
+      { name: 'process_resident_memory_bytes', help: 'Resident memory of the broker process.', type: 'gauge', values: [{ value: memory.rss }] },
+      {
+        name: 'nodejs_memory_bytes',
+        help: 'V8 heap (used, total) and memory outside it (external, of which array buffers).',
+        type: 'gauge',
+        values: [
+          { labels: { kind: 'heap_used' }, value: memory.heapUsed },
+          { labels: { kind: 'heap_total' }, value: memory.heapTotal },
+          { labels: { kind: 'external' }, value: memory.external },
+          { labels: { kind: 'array_buffers' }, value: memory.arrayBuffers },
+        ],
+      },
+      { name: 'fjord_log_tail_cache_bytes', help: 'Recently appended batches held in memory for tail fetches (all partitions).', type: 'gauge', values: [{ value: this.context.topics.tailCacheBudget.sizeBytes }] },
+      {
+        name: 'fjord_fetch_read_buffers',
+        help: 'Pooled buffers of Fetch disk reads, in use or idle.',
+        type: 'gauge',
+        values: [
+          { labels: { state: 'in_use' }, value: pool.outstanding },
+          { labels: { state: 'idle' }, value: pool.idleBuffers },
+        ],
+      },
       {
         name: 'fjord_requests_total',
         help: 'Kafka requests received, by API.',

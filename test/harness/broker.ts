@@ -8,7 +8,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { ensureTools, kafkaBin, repoRoot, run } from './tools.js';
+import { ensureTools, fjordCommand, kafkaBin, run } from './tools.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -250,18 +250,9 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     cmd = kafkaBin('kafka-server-start.sh');
     args = [propsFile];
   } else {
-    cmd = process.execPath;
-    args = [
-      join(repoRoot(), 'bin', 'fjord.js'),
-      'broker',
-      '--override',
-      `listeners=PLAINTEXT://${host}:${port}`,
-      '--override',
-      `log.dirs=${dataDir}`,
-      '--override',
-      'node.id=1',
-    ];
-    for (const [k, v] of Object.entries(config)) args.push('--override', `${k}=${v}`);
+    const fjordArgs = ['broker', '--override', `listeners=PLAINTEXT://${host}:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1'];
+    for (const [k, v] of Object.entries(config)) fjordArgs.push('--override', `${k}=${v}`);
+    [cmd, args] = fjordCommand(fjordArgs);
   }
 
   let child: ChildProcess | undefined;

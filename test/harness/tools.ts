@@ -11,6 +11,19 @@ import { fileURLToPath } from 'node:url';
 let repoRootCache: string | undefined;
 
 /** The repository root: the nearest ancestor of this file whose package.json is named "fjord". */
+/**
+ * How to start `bin/fjord.js <args>` as its shebang line would (the V8 flags there are part of
+ * Fjord's defaults), but with the node running the tests: [command, args].
+ */
+export function fjordCommand(args: readonly string[], extraNodeFlags: readonly string[] = []): [string, string[]] {
+  const bin = join(repoRoot(), 'bin', 'fjord.js');
+  const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const match = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(shebang);
+  if (match === null) throw new Error(`bin/fjord.js: unexpected first line ${JSON.stringify(shebang)}`);
+  const flags = match[1]!.trim().split(/\s+/).filter((flag) => flag !== '');
+  return [process.execPath, [...flags, ...extraNodeFlags, bin, ...args]];
+}
+
 export function repoRoot(): string {
   if (repoRootCache !== undefined) return repoRootCache;
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,5 @@
 // The container entrypoint without a container engine: the Dockerfile's ENTRYPOINT
-// (`node /opt/fjord/bin/fjord.js`) over the files its runtime stage COPYs, laid out at /opt/fjord
+// (`/opt/fjord/bin/fjord.js`, node through its shebang line) over the files its runtime stage COPYs, laid out at /opt/fjord
 // (install-harness.ts runLikeKubelet), and the broker StatefulSet the operator builds
 // (operator/src/model/cluster.ts) passes its args and env. Here the broker runs
 // with exactly those args, the env the kubelet would give pod <cluster>-0 (downward API values,
@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_DIR, DATA_DIR, HTTP_PORT, KAFKA_PORT, desiredConfigMap, desiredStatefulSet, kafkaClusterId, type ClusterInput } from '../../operator/src/model/cluster.js';
+import { repoRoot } from '../harness/tools.js';
 import { dockerfileRuntime, expandKubeVars, runLikeKubelet, type PodProcess } from './install-harness.js';
 
 const cluster = {
@@ -56,8 +57,11 @@ function kubeletEnv(spec: PodSpec, ordinal: number): Record<string, string> {
 describe('the image: Dockerfile agrees with the pods that run it', () => {
   it('ENTRYPOINT runs bin/fjord.js from WORKDIR; USER, data dir and ports match the StatefulSet', () => {
     const d = dockerfileRuntime();
-    assert.equal(d.entrypoint[0], 'node');
-    assert.equal(d.entrypoint[1], `${d.workdir}/bin/fjord.js`, 'the entrypoint is the copied bin/fjord.js');
+    assert.deepEqual(d.entrypoint, [`${d.workdir}/bin/fjord.js`], 'the entrypoint is the copied bin/fjord.js');
+    // It runs through its shebang line (node with Fjord's V8 flags), so it must be executable.
+    const bin = join(repoRoot(), 'bin', 'fjord.js');
+    assert.match(readFileSync(bin, 'utf8').split('\n', 1)[0]!, /^#!\/usr\/bin\/env -S node /);
+    assert.ok((statSync(bin).mode & 0o111) === 0o111, 'bin/fjord.js is executable');
     const sts = desiredStatefulSet(cluster) as unknown as { spec: { template: { spec: PodSpec } } };
     const pod = sts.spec.template.spec;
     assert.equal(pod.containers[0]!.command, undefined, 'the StatefulSet relies on the image ENTRYPOINT');

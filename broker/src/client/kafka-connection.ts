@@ -1,12 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
-import {
-  decodeResponseHeader,
-  encodeRequestHeader,
-  requestHeaderVersion,
-  responseHeaderVersion,
-} from '../protocol/generated/index.js';
+import { decodeResponseHeader } from '../protocol/generated/response-header.js';
+import { encodeRequestHeader } from '../protocol/generated/request-header.js';
+import { requestHeaderVersion, responseHeaderVersion } from '../protocol/generated/api-keys.js';
 
 /**
  * One TCP connection to a Kafka-compatible broker, built on the generated codec: send a typed

@@ -1,18 +1,16 @@
 import { ErrorCode } from '../protocol/error-codes.js';
 import { Reader } from '../protocol/reader.js';
-import {
-  decodeConsumerProtocolSubscription,
-  type DescribeGroupsResponseDescribedGroupInput,
-  type GroupMetadataValueInput,
-  type JoinGroupResponseInput,
-  type ListGroupsResponseListedGroupInput,
-  type OffsetCommitResponseInput,
-  type OffsetDeleteResponseInput,
-  type SyncGroupResponseInput,
-  type LeaveGroupResponseInput,
-  type HeartbeatResponseInput,
-  type DeleteGroupsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeConsumerProtocolSubscription } from '../protocol/generated/consumer-protocol-subscription.js';
+import { type DescribeGroupsResponseDescribedGroupInput } from '../protocol/generated/describe-groups-response.js';
+import { type GroupMetadataValueInput } from '../protocol/generated/group-metadata-value.js';
+import { type JoinGroupResponseInput } from '../protocol/generated/join-group-response.js';
+import { type ListGroupsResponseListedGroupInput } from '../protocol/generated/list-groups-response.js';
+import { type OffsetCommitResponseInput } from '../protocol/generated/offset-commit-response.js';
+import { type OffsetDeleteResponseInput } from '../protocol/generated/offset-delete-response.js';
+import { type SyncGroupResponseInput } from '../protocol/generated/sync-group-response.js';
+import { type LeaveGroupResponseInput } from '../protocol/generated/leave-group-response.js';
+import { type HeartbeatResponseInput } from '../protocol/generated/heartbeat-response.js';
+import { type DeleteGroupsResponseInput } from '../protocol/generated/delete-groups-response.js';
 import type { CommittedOffset, OffsetsRecord } from './offsets-records.js';
 
 /**

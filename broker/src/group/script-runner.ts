@@ -3,7 +3,7 @@ import { DEFAULT_COORDINATOR_CONFIG, GroupCoordinator, type CoordinatorConfig, t
 import { decodeOffsetsRecord, encodeOffsetsRecord, type OffsetsRecord } from './offsets-records.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
-import { decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription } from '../protocol/generated/index.js';
+import { decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription } from '../protocol/generated/consumer-protocol-subscription.js';
 
 /**
  * A tiny data-driven runner for the group coordinator (etcd raft's `testdata/*.txt` style).

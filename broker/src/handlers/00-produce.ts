@@ -1,9 +1,5 @@
-import {
-  decodeProduceRequest,
-  encodeProduceResponse,
-  type ProduceRequest,
-  type ProduceResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeProduceRequest, type ProduceRequest } from '../protocol/generated/produce-request.js';
+import { encodeProduceResponse, type ProduceResponseInput } from '../protocol/generated/produce-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { validateProducedRecords, setLogAppendTime } from '../protocol/record-batch.js';
 import { CompressionCodec } from '../protocol/compression.js';

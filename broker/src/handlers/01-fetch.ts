@@ -1,9 +1,5 @@
-import {
-  decodeFetchRequest,
-  encodeFetchResponse,
-  type FetchRequest,
-  type FetchResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeFetchRequest, type FetchRequest } from '../protocol/generated/fetch-request.js';
+import { encodeFetchResponse, type FetchResponseInput } from '../protocol/generated/fetch-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { AppendNotifier } from '../topics/append-notifier.js';

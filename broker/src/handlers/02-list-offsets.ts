@@ -1,9 +1,5 @@
-import {
-  decodeListOffsetsRequest,
-  encodeListOffsetsResponse,
-  type ListOffsetsRequest,
-  type ListOffsetsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../protocol/generated/list-offsets-request.js';
+import { encodeListOffsetsResponse, type ListOffsetsResponseInput } from '../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { findOffsetForTimestamp } from '../protocol/records.js';
 import type { Partition } from '../topics/topic-registry.js';

@@ -1,9 +1,5 @@
-import {
-  decodeMetadataRequest,
-  encodeMetadataResponse,
-  type MetadataRequest,
-  type MetadataResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeMetadataRequest, type MetadataRequest } from '../protocol/generated/metadata-request.js';
+import { encodeMetadataResponse, type MetadataResponseInput } from '../protocol/generated/metadata-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import type { Topic } from '../topics/topic-registry.js';

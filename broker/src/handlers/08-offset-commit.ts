@@ -1,4 +1,5 @@
-import { decodeOffsetCommitRequest, encodeOffsetCommitResponse, type OffsetCommitRequest, type OffsetCommitResponseInput } from '../protocol/generated/index.js';
+import { decodeOffsetCommitRequest, type OffsetCommitRequest } from '../protocol/generated/offset-commit-request.js';
+import { encodeOffsetCommitResponse, type OffsetCommitResponseInput } from '../protocol/generated/offset-commit-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { CommitInput } from '../group/group-coordinator.js';
 import { registerHandler } from './registry.js';

@@ -1,4 +1,5 @@
-import { decodeOffsetFetchRequest, encodeOffsetFetchResponse, type OffsetFetchRequest, type OffsetFetchResponseInput } from '../protocol/generated/index.js';
+import { decodeOffsetFetchRequest, type OffsetFetchRequest } from '../protocol/generated/offset-fetch-request.js';
+import { encodeOffsetFetchResponse, type OffsetFetchResponseInput } from '../protocol/generated/offset-fetch-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { registerHandler } from './registry.js';

@@ -1,9 +1,5 @@
-import {
-  decodeFindCoordinatorRequest,
-  encodeFindCoordinatorResponse,
-  type FindCoordinatorRequest,
-  type FindCoordinatorResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeFindCoordinatorRequest, type FindCoordinatorRequest } from '../protocol/generated/find-coordinator-request.js';
+import { encodeFindCoordinatorResponse, type FindCoordinatorResponseInput } from '../protocol/generated/find-coordinator-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { registerHandler } from './registry.js';

@@ -1,4 +1,5 @@
-import { decodeJoinGroupRequest, encodeJoinGroupResponse, type JoinGroupRequest, type JoinGroupResponseInput } from '../protocol/generated/index.js';
+import { decodeJoinGroupRequest, type JoinGroupRequest } from '../protocol/generated/join-group-request.js';
+import { encodeJoinGroupResponse, type JoinGroupResponseInput } from '../protocol/generated/join-group-response.js';
 import { clientInfoOf } from '../group/client-info.js';
 import { registerHandler } from './registry.js';
 

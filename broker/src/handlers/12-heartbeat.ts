@@ -1,4 +1,5 @@
-import { decodeHeartbeatRequest, encodeHeartbeatResponse, type HeartbeatRequest, type HeartbeatResponseInput } from '../protocol/generated/index.js';
+import { decodeHeartbeatRequest, type HeartbeatRequest } from '../protocol/generated/heartbeat-request.js';
+import { encodeHeartbeatResponse, type HeartbeatResponseInput } from '../protocol/generated/heartbeat-response.js';
 import { registerHandler } from './registry.js';
 
 /** Heartbeat (12), v0-4: REBALANCE_IN_PROGRESS tells the member to rejoin. */

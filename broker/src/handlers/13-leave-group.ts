@@ -1,4 +1,5 @@
-import { decodeLeaveGroupRequest, encodeLeaveGroupResponse, type LeaveGroupRequest, type LeaveGroupResponseInput } from '../protocol/generated/index.js';
+import { decodeLeaveGroupRequest, type LeaveGroupRequest } from '../protocol/generated/leave-group-request.js';
+import { encodeLeaveGroupResponse, type LeaveGroupResponseInput } from '../protocol/generated/leave-group-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { registerHandler } from './registry.js';
 

@@ -1,4 +1,5 @@
-import { decodeSyncGroupRequest, encodeSyncGroupResponse, type SyncGroupRequest, type SyncGroupResponseInput } from '../protocol/generated/index.js';
+import { decodeSyncGroupRequest, type SyncGroupRequest } from '../protocol/generated/sync-group-request.js';
+import { encodeSyncGroupResponse, type SyncGroupResponseInput } from '../protocol/generated/sync-group-response.js';
 import { registerHandler } from './registry.js';
 
 /**

@@ -1,4 +1,5 @@
-import { decodeDescribeGroupsRequest, encodeDescribeGroupsResponse, type DescribeGroupsRequest, type DescribeGroupsResponseInput } from '../protocol/generated/index.js';
+import { decodeDescribeGroupsRequest, type DescribeGroupsRequest } from '../protocol/generated/describe-groups-request.js';
+import { encodeDescribeGroupsResponse, type DescribeGroupsResponseInput } from '../protocol/generated/describe-groups-response.js';
 import { registerHandler } from './registry.js';
 
 /** With no authorizer every group operation is allowed: READ(3), DELETE(6), DESCRIBE(8). */

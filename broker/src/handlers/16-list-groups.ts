@@ -1,4 +1,5 @@
-import { decodeListGroupsRequest, encodeListGroupsResponse, type ListGroupsRequest, type ListGroupsResponseInput } from '../protocol/generated/index.js';
+import { decodeListGroupsRequest, type ListGroupsRequest } from '../protocol/generated/list-groups-request.js';
+import { encodeListGroupsResponse, type ListGroupsResponseInput } from '../protocol/generated/list-groups-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { registerHandler } from './registry.js';
 

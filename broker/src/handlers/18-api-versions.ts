@@ -1,9 +1,5 @@
-import {
-  decodeApiVersionsRequest,
-  encodeApiVersionsResponse,
-  type ApiVersionsRequest,
-  type ApiVersionsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeApiVersionsRequest, type ApiVersionsRequest } from '../protocol/generated/api-versions-request.js';
+import { encodeApiVersionsResponse, type ApiVersionsResponseInput } from '../protocol/generated/api-versions-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { registerHandler, registeredHandlers } from './registry.js';
 

@@ -1,9 +1,5 @@
-import {
-  decodeCreateTopicsRequest,
-  encodeCreateTopicsResponse,
-  type CreateTopicsRequest,
-  type CreateTopicsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeCreateTopicsRequest, type CreateTopicsRequest } from '../protocol/generated/create-topics-request.js';
+import { encodeCreateTopicsResponse, type CreateTopicsResponseInput } from '../protocol/generated/create-topics-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { TopicError } from '../topics/topic-registry.js';

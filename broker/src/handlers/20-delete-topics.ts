@@ -1,9 +1,5 @@
-import {
-  decodeDeleteTopicsRequest,
-  encodeDeleteTopicsResponse,
-  type DeleteTopicsRequest,
-  type DeleteTopicsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeDeleteTopicsRequest, type DeleteTopicsRequest } from '../protocol/generated/delete-topics-request.js';
+import { encodeDeleteTopicsResponse, type DeleteTopicsResponseInput } from '../protocol/generated/delete-topics-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { TopicError } from '../topics/topic-registry.js';

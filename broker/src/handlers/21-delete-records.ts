@@ -1,9 +1,5 @@
-import {
-  decodeDeleteRecordsRequest,
-  encodeDeleteRecordsResponse,
-  type DeleteRecordsRequest,
-  type DeleteRecordsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeDeleteRecordsRequest, type DeleteRecordsRequest } from '../protocol/generated/delete-records-request.js';
+import { encodeDeleteRecordsResponse, type DeleteRecordsResponseInput } from '../protocol/generated/delete-records-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import type { Partition } from '../topics/topic-registry.js';

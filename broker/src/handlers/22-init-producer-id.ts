@@ -1,9 +1,5 @@
-import {
-  decodeInitProducerIdRequest,
-  encodeInitProducerIdResponse,
-  type InitProducerIdRequest,
-  type InitProducerIdResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeInitProducerIdRequest, type InitProducerIdRequest } from '../protocol/generated/init-producer-id-request.js';
+import { encodeInitProducerIdResponse, type InitProducerIdResponseInput } from '../protocol/generated/init-producer-id-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { registerHandler } from './registry.js';
 

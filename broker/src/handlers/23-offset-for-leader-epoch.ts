@@ -1,9 +1,5 @@
-import {
-  decodeOffsetForLeaderEpochRequest,
-  encodeOffsetForLeaderEpochResponse,
-  type OffsetForLeaderEpochRequest,
-  type OffsetForLeaderEpochResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeOffsetForLeaderEpochRequest, type OffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
+import { encodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseInput } from '../protocol/generated/offset-for-leader-epoch-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { Partition } from '../topics/topic-registry.js';
 import { checkLeaderEpoch } from './01-fetch.js';

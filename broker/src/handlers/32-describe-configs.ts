@@ -1,9 +1,5 @@
-import {
-  decodeDescribeConfigsRequest,
-  encodeDescribeConfigsResponse,
-  type DescribeConfigsRequest,
-  type DescribeConfigsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeDescribeConfigsRequest, type DescribeConfigsRequest } from '../protocol/generated/describe-configs-request.js';
+import { encodeDescribeConfigsResponse, type DescribeConfigsResponseInput } from '../protocol/generated/describe-configs-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { validateTopicName } from '../topics/topic-registry.js';
 import {

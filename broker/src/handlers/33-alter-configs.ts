@@ -1,9 +1,5 @@
-import {
-  decodeAlterConfigsRequest,
-  encodeAlterConfigsResponse,
-  type AlterConfigsRequest,
-  type AlterConfigsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeAlterConfigsRequest, type AlterConfigsRequest } from '../protocol/generated/alter-configs-request.js';
+import { encodeAlterConfigsResponse, type AlterConfigsResponseInput } from '../protocol/generated/alter-configs-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { validateTopicName } from '../topics/topic-registry.js';
 import {

@@ -1,9 +1,5 @@
-import {
-  decodeCreatePartitionsRequest,
-  encodeCreatePartitionsResponse,
-  type CreatePartitionsRequest,
-  type CreatePartitionsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeCreatePartitionsRequest, type CreatePartitionsRequest } from '../protocol/generated/create-partitions-request.js';
+import { encodeCreatePartitionsResponse, type CreatePartitionsResponseInput } from '../protocol/generated/create-partitions-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { TopicError } from '../topics/topic-registry.js';

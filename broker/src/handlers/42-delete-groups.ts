@@ -1,4 +1,5 @@
-import { decodeDeleteGroupsRequest, encodeDeleteGroupsResponse, type DeleteGroupsRequest, type DeleteGroupsResponseInput } from '../protocol/generated/index.js';
+import { decodeDeleteGroupsRequest, type DeleteGroupsRequest } from '../protocol/generated/delete-groups-request.js';
+import { encodeDeleteGroupsResponse, type DeleteGroupsResponseInput } from '../protocol/generated/delete-groups-response.js';
 import { registerHandler } from './registry.js';
 
 /**

@@ -1,9 +1,5 @@
-import {
-  decodeIncrementalAlterConfigsRequest,
-  encodeIncrementalAlterConfigsResponse,
-  type IncrementalAlterConfigsRequest,
-  type IncrementalAlterConfigsResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeIncrementalAlterConfigsRequest, type IncrementalAlterConfigsRequest } from '../protocol/generated/incremental-alter-configs-request.js';
+import { encodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponseInput } from '../protocol/generated/incremental-alter-configs-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { TOPIC_CONFIG_BY_NAME } from '../config/topic-config.js';
 import { validateTopicName } from '../topics/topic-registry.js';

@@ -1,4 +1,5 @@
-import { decodeOffsetDeleteRequest, encodeOffsetDeleteResponse, type OffsetDeleteRequest, type OffsetDeleteResponseInput } from '../protocol/generated/index.js';
+import { decodeOffsetDeleteRequest, type OffsetDeleteRequest } from '../protocol/generated/offset-delete-request.js';
+import { encodeOffsetDeleteResponse, type OffsetDeleteResponseInput } from '../protocol/generated/offset-delete-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { registerHandler } from './registry.js';
 

@@ -1,9 +1,5 @@
-import {
-  decodeDescribeClusterRequest,
-  encodeDescribeClusterResponse,
-  type DescribeClusterRequest,
-  type DescribeClusterResponseInput,
-} from '../protocol/generated/index.js';
+import { decodeDescribeClusterRequest, type DescribeClusterRequest } from '../protocol/generated/describe-cluster-request.js';
+import { encodeDescribeClusterResponse, type DescribeClusterResponseInput } from '../protocol/generated/describe-cluster-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { registerHandler } from './registry.js';
 

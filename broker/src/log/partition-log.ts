@@ -75,7 +75,7 @@ import {
   writeFileAtomically,
   type IndexSettings,
 } from './segment.js';
-import { TailCache } from './tail-cache.js';
+import { TailCache, TailCacheBudget } from './tail-cache.js';
 import type { BufferLease, ReadBufferPool } from './read-buffer-pool.js';
 
 export interface LogConfig {
@@ -189,7 +189,10 @@ export interface Clock {
 
 const systemClock: Clock = { nowMs: () => Date.now() };
 
-/** Per-partition bound of the in-memory cache of recently appended batches. */
+/**
+ * Bound of the in-memory cache of recently appended batches of a log opened without a shared
+ * budget (a broker passes one budget for all its logs: fjord.log.tail.cache.bytes).
+ */
 export const TAIL_CACHE_BYTES_MAX = 4 * 1024 * 1024;
 /** Per-partition bound of open file handles of inactive segments (the active one stays open). */
 export const INACTIVE_SEGMENT_HANDLES_MAX = 4;
@@ -242,7 +245,7 @@ export class PartitionLog {
   private highWater: number;
   private maxTimestamp = { timestamp: -1, offset: -1 };
   private readonly producerState: ProducerStateManager;
-  private readonly tailCache = new TailCache(TAIL_CACHE_BYTES_MAX);
+  private readonly tailCache: TailCache;
   private queue: QueueItem[] = [];
   private writeScheduled = false;
   private writing = false;
@@ -281,8 +284,10 @@ export class PartitionLog {
     logStartOffset: number,
     recoveryPoint: number,
     cleanerCheckpoint: number,
+    tailCacheBudget: TailCacheBudget,
   ) {
     assert(segments.length > 0, 'a log has at least one segment');
+    this.tailCache = new TailCache(tailCacheBudget);
     this.segments = segments;
     this.logEnd = segments[segments.length - 1]!.nextOffset;
     this.highWater = this.logEnd;
@@ -295,7 +300,12 @@ export class PartitionLog {
   }
 
   /** Creates `dir` if needed and recovers the partition (see README.md, "Recovery"). */
-  static async open(dir: string, config: LogConfig, clock: Clock = systemClock): Promise<PartitionLog> {
+  static async open(
+    dir: string,
+    config: LogConfig,
+    clock: Clock = systemClock,
+    tailCacheBudget: TailCacheBudget = new TailCacheBudget(TAIL_CACHE_BYTES_MAX),
+  ): Promise<PartitionLog> {
     validateLogConfig(config);
     await mkdir(dir, { recursive: true });
     const settings: IndexSettings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
@@ -359,7 +369,7 @@ export class PartitionLog {
       const first = active.indexer.firstBatchMaxTimestamp;
       active.rollBaseMs = first >= 0 && first <= nowMs ? first : nowMs;
     }
-    const log = new PartitionLog(dir, config, clock, segments, Math.max(logStartCheckpoint, segments[0]!.baseOffset), recoveryPoint, cleanerCheckpoint);
+    const log = new PartitionLog(dir, config, clock, segments, Math.max(logStartCheckpoint, segments[0]!.baseOffset), recoveryPoint, cleanerCheckpoint, tailCacheBudget);
     await log.deleteSegmentsBelowLogStart();
     await log.loadProducerState(log.logEnd);
     if (clean) await rm(join(dir, CLEAN_SHUTDOWN_MARKER), { force: true });
@@ -725,6 +735,7 @@ export class PartitionLog {
         await writeFileAtomically(join(this.dir, CLEAN_SHUTDOWN_MARKER), '');
       }
       await this.closeAllHandles();
+      this.tailCache.clear();
       this.state = 'closed';
     });
   }
@@ -737,6 +748,8 @@ export class PartitionLog {
       await this.waitIdle();
       await this.settleBackground();
       await this.closeAllHandles();
+      // The shared budget goes back to the live partitions.
+      this.tailCache.clear();
       this.state = 'closed';
       await rm(this.dir, { recursive: true, force: true });
     });

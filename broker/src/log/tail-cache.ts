@@ -1,25 +1,98 @@
 /**
- * The most recently appended batches of one partition, kept in memory so tail fetches (the common
- * case: consumers keeping up with producers) never touch the disk. Holds references to the
- * appended Buffers (no copy), oldest evicted first once `bytesMax` is exceeded; covers a
- * contiguous offset range ending at the log end offset.
+ * The most recently appended batches, kept in memory so tail fetches (the common case: consumers
+ * keeping up with producers) never touch the disk. Each partition has a TailCache holding
+ * references to its appended Buffers (no copy) over a contiguous offset range ending at the log
+ * end offset; all of them share one TailCacheBudget, which evicts the batches appended longest
+ * ago, whichever partition they belong to. So a broker with many partitions holds at most
+ * `fjord.log.tail.cache.bytes` in total, and the budget goes to the partitions being written.
  */
 import { assert } from '../io/assert.js';
 
 interface CachedBatch {
   baseOffset: number;
   nextOffset: number;
-  batch: Buffer;
+  /** Null once evicted or cleared (the budget's queue may still hold the entry). */
+  batch: Buffer | null;
+  sizeBytes: number;
+  owner: TailCache;
 }
 
 const COMPACT_AFTER_ENTRIES = 1024;
 
-export class TailCache {
-  private entries: CachedBatch[] = [];
-  private head = 0;
+/** A FIFO of entries with an advancing head (amortised O(1) shift). */
+class EntryQueue {
+  entries: CachedBatch[] = [];
+  head = 0;
+
+  get length(): number {
+    return this.entries.length - this.head;
+  }
+
+  push(entry: CachedBatch): void {
+    this.entries.push(entry);
+  }
+
+  peek(): CachedBatch | undefined {
+    return this.entries[this.head];
+  }
+
+  shift(): CachedBatch | undefined {
+    const entry = this.entries[this.head];
+    if (entry === undefined) return undefined;
+    this.entries[this.head] = undefined as unknown as CachedBatch;
+    this.head++;
+    if (this.head >= COMPACT_AFTER_ENTRIES && this.head * 2 >= this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+    return entry;
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.head = 0;
+  }
+}
+
+/** The byte budget shared by the tail caches of a broker. */
+export class TailCacheBudget {
+  private readonly order = new EntryQueue();
   private bytes = 0;
 
-  constructor(private readonly bytesMax: number) {}
+  constructor(readonly bytesMax: number) {
+    assert(Number.isInteger(bytesMax) && bytesMax >= 0, 'tail cache budget must be a non-negative integer');
+  }
+
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  /** @internal TailCache.push */
+  admit(entry: CachedBatch): void {
+    this.order.push(entry);
+    this.bytes += entry.sizeBytes;
+    while (this.bytes > this.bytesMax) {
+      const oldest = this.order.shift();
+      if (oldest === undefined) break;
+      // Entries already cleared by their cache were subtracted then.
+      if (oldest.batch !== null) oldest.owner.evictOldest(oldest);
+    }
+    // Cleared entries at the head would otherwise linger until the next eviction.
+    while (this.order.length > 0 && this.order.peek()!.batch === null) this.order.shift();
+  }
+
+  /** @internal TailCache */
+  released(bytes: number): void {
+    this.bytes -= bytes;
+    assert(this.bytes >= 0, 'tail cache budget below zero');
+  }
+}
+
+export class TailCache {
+  private readonly entries = new EntryQueue();
+  private bytes = 0;
+
+  constructor(private readonly budget: TailCacheBudget) {}
 
   get sizeBytes(): number {
     return this.bytes;
@@ -27,23 +100,29 @@ export class TailCache {
 
   /** Offset of the first cached batch, or undefined if empty. */
   get firstOffset(): number | undefined {
-    return this.head < this.entries.length ? this.entries[this.head]!.baseOffset : undefined;
+    return this.entries.peek()?.baseOffset;
   }
 
   push(baseOffset: number, nextOffset: number, batch: Buffer): void {
-    const last = this.entries[this.entries.length - 1];
-    assert(this.head === this.entries.length || last === undefined || last.nextOffset === baseOffset, 'tail cache must stay contiguous');
-    this.entries.push({ baseOffset, nextOffset, batch });
-    this.bytes += batch.length;
-    while (this.bytes > this.bytesMax && this.head < this.entries.length) {
-      this.bytes -= this.entries[this.head]!.batch.length;
-      this.entries[this.head] = undefined as unknown as CachedBatch;
-      this.head++;
+    const entries = this.entries.entries;
+    const last = entries[entries.length - 1];
+    assert(this.entries.length === 0 || last === undefined || last.nextOffset === baseOffset, 'tail cache must stay contiguous');
+    if (batch.length > this.budget.bytesMax) {
+      // Would evict itself at once; a gap-free cache must then start after it.
+      this.clear();
+      return;
     }
-    if (this.head >= COMPACT_AFTER_ENTRIES && this.head * 2 >= this.entries.length) {
-      this.entries = this.entries.slice(this.head);
-      this.head = 0;
-    }
+    const entry: CachedBatch = { baseOffset, nextOffset, batch, sizeBytes: batch.length, owner: this };
+    this.entries.push(entry);
+    this.bytes += entry.sizeBytes;
+    this.budget.admit(entry);
+  }
+
+  /** @internal TailCacheBudget: `entry` is this cache's oldest (appends are globally ordered). */
+  evictOldest(entry: CachedBatch): void {
+    const oldest = this.entries.shift();
+    assert(oldest === entry, 'tail cache evictions follow append order');
+    this.drop(entry);
   }
 
   /**
@@ -51,36 +130,43 @@ export class TailCache {
    * starting below `endOffset`. Null when `offset` is not covered by the cache.
    */
   read(offset: number, maxBytes: number, endOffset: number): { records: Buffer[]; sizeBytes: number } | null {
-    if (this.head >= this.entries.length || offset < this.entries[this.head]!.baseOffset) return null;
-    let low = this.head;
-    let high = this.entries.length - 1;
+    const { entries, head } = this.entries;
+    if (head >= entries.length || offset < entries[head]!.baseOffset) return null;
+    let low = head;
+    let high = entries.length - 1;
     let found = -1;
     while (low <= high) {
       const mid = (low + high) >>> 1;
-      if (this.entries[mid]!.baseOffset <= offset) {
+      if (entries[mid]!.baseOffset <= offset) {
         found = mid;
         low = mid + 1;
       } else {
         high = mid - 1;
       }
     }
-    if (found < 0 || this.entries[found]!.nextOffset <= offset) return null;
+    if (found < 0 || entries[found]!.nextOffset <= offset) return null;
     const records: Buffer[] = [];
     let sizeBytes = 0;
-    for (let i = found; i < this.entries.length; i++) {
-      const entry = this.entries[i]!;
+    for (let i = found; i < entries.length; i++) {
+      const entry = entries[i]!;
       if (entry.baseOffset >= endOffset) break;
-      if (records.length > 0 && sizeBytes + entry.batch.length > maxBytes) break;
-      records.push(entry.batch);
-      sizeBytes += entry.batch.length;
+      if (records.length > 0 && sizeBytes + entry.sizeBytes > maxBytes) break;
+      records.push(entry.batch!);
+      sizeBytes += entry.sizeBytes;
       if (sizeBytes >= maxBytes) break;
     }
     return { records, sizeBytes };
   }
 
   clear(): void {
-    this.entries = [];
-    this.head = 0;
-    this.bytes = 0;
+    const { entries, head } = this.entries;
+    for (let i = head; i < entries.length; i++) this.drop(entries[i]!);
+    this.entries.clear();
+  }
+
+  private drop(entry: CachedBatch): void {
+    entry.batch = null;
+    this.bytes -= entry.sizeBytes;
+    this.budget.released(entry.sizeBytes);
   }
 }

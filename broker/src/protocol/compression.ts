@@ -14,11 +14,24 @@
  *
  * Not used on the produce hot path (batches are stored verbatim, PERFORMANCE.md C2.2).
  */
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
-import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
-import { compressFrameSync, decompressFrameSync, uncompressSync as lz4BlockUncompress } from 'lz4-napi';
-import { compress as zstdCompress } from 'zstd-napi';
-import zstdBinding from 'zstd-napi/binding.js';
+import type * as SnappyModule from 'snappy';
+import type * as Lz4Module from 'lz4-napi';
+import type * as ZstdModule from 'zstd-napi';
+import type ZstdBindingModule from 'zstd-napi/binding.js';
+
+// The native codecs are loaded on first use: together they add ~20 MiB of resident memory, which
+// a broker whose clients never compress should not pay. They are CommonJS, hence require.
+const require = createRequire(import.meta.url);
+let snappyModule: typeof SnappyModule | null = null;
+let lz4Module: typeof Lz4Module | null = null;
+let zstdModule: typeof ZstdModule | null = null;
+let zstdBindingModule: typeof ZstdBindingModule | null = null;
+const snappy = (): typeof SnappyModule => (snappyModule ??= require('snappy') as typeof SnappyModule);
+const lz4 = (): typeof Lz4Module => (lz4Module ??= require('lz4-napi') as typeof Lz4Module);
+const zstd = (): typeof ZstdModule => (zstdModule ??= require('zstd-napi') as typeof ZstdModule);
+const zstdBinding = (): typeof ZstdBindingModule => (zstdBindingModule ??= require('zstd-napi/binding.js') as typeof ZstdBindingModule);
 
 export const CompressionCodec = {
   NONE: 0,
@@ -91,9 +104,9 @@ export function compress(codec: CompressionCodec, data: Buffer): Buffer {
     case CompressionCodec.SNAPPY:
       return snappyXerialCompress(data);
     case CompressionCodec.LZ4:
-      return compressFrameSync(data);
+      return lz4().compressFrameSync(data);
     case CompressionCodec.ZSTD:
-      return zstdCompress(data, { compressionLevel: ZSTD_LEVEL });
+      return zstd().compress(data, { compressionLevel: ZSTD_LEVEL });
     default:
       throw new CompressionError(codec, 'unknown compression codec');
   }
@@ -107,7 +120,7 @@ function snappyXerialCompress(data: Buffer): Buffer {
   header.writeInt32BE(1, 12); // minimum compatible version
   parts.push(header);
   for (let pos = 0; pos < data.length; pos += XERIAL_BLOCK_SIZE) {
-    const block = snappyCompress(data.subarray(pos, Math.min(data.length, pos + XERIAL_BLOCK_SIZE)));
+    const block = snappy().compressSync(data.subarray(pos, Math.min(data.length, pos + XERIAL_BLOCK_SIZE)));
     const len = Buffer.allocUnsafe(4);
     len.writeInt32BE(block.length, 0);
     parts.push(len, block);
@@ -197,7 +210,7 @@ function snappyBlock(block: Buffer, budget: number, limit: number): Buffer {
   if (length > budget) throw new DecompressionLimitError(CompressionCodec.SNAPPY, limit);
   let out: string | Buffer;
   try {
-    out = snappyUncompress(block, { asBuffer: true });
+    out = snappy().uncompressSync(block, { asBuffer: true });
   } catch (err) {
     throw new CompressionError(CompressionCodec.SNAPPY, (err as Error).message, { cause: err });
   }
@@ -294,7 +307,7 @@ function lz4Decompress(data: Buffer, maxBytes: number): Buffer {
   if (bound <= maxBytes) {
     // Common case: the whole output is known to fit; one native call (also checks checksums).
     try {
-      return decompressFrameSync(data);
+      return lz4().decompressFrameSync(data);
     } catch (err) {
       throw new CompressionError(CompressionCodec.LZ4, String((err as Error).message ?? err), { cause: err });
     }
@@ -317,7 +330,7 @@ function lz4Decompress(data: Buffer, maxBytes: number): Buffer {
       block.data.copy(input, 4);
       const dict = block.linked && prev !== null ? lz4DictWindow(out, prev) : undefined;
       try {
-        decoded = dict === undefined ? lz4BlockUncompress(input) : lz4BlockUncompress(input, dict);
+        decoded = dict === undefined ? lz4().uncompressSync(input) : lz4().uncompressSync(input, dict);
       } catch (err) {
         if (capacity < block.blockMax) throw new DecompressionLimitError(CompressionCodec.LZ4, maxBytes);
         throw new CompressionError(CompressionCodec.LZ4, String((err as Error).message ?? err), { cause: err });
@@ -346,16 +359,17 @@ function lz4DictWindow(out: readonly Buffer[], prev: Buffer): Buffer {
 // --- zstd
 
 const ZSTD_OUT_CHUNK = 256 * 1024;
-let zstdDctx: InstanceType<typeof zstdBinding.DCtx> | null = null;
+let zstdDctx: InstanceType<typeof ZstdBindingModule.DCtx> | null = null;
 
 function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
-  zstdDctx ??= new zstdBinding.DCtx();
+  const binding = zstdBinding();
+  zstdDctx ??= new binding.DCtx();
   const dctx = zstdDctx;
   const out: Buffer[] = [];
   let total = 0;
   let src = data;
   try {
-    dctx.reset(zstdBinding.ResetDirective.sessionOnly);
+    dctx.reset(binding.ResetDirective.sessionOnly);
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(ZSTD_OUT_CHUNK, maxBytes - total + 1));
       const [ret, produced, consumed] = dctx.decompressStream(chunk, src);
@@ -369,7 +383,7 @@ function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
       if (produced === 0 && consumed === 0) throw new CompressionError(CompressionCodec.ZSTD, 'truncated frame');
     }
   } catch (err) {
-    dctx.reset(zstdBinding.ResetDirective.sessionOnly);
+    dctx.reset(binding.ResetDirective.sessionOnly);
     if (err instanceof CompressionError) throw err;
     throw new CompressionError(CompressionCodec.ZSTD, String((err as Error).message ?? err), { cause: err });
   }

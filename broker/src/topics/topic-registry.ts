@@ -6,6 +6,7 @@ import { ConfigError } from '../config/config-types.js';
 import { TOPIC_CONFIGS, TOPIC_CONFIG_BY_NAME, validateTopicConfig } from '../config/topic-config.js';
 import { assert } from '../io/assert.js';
 import { parseCleanupPolicy, PartitionLog, type LogConfig } from '../log/partition-log.js';
+import { TailCacheBudget } from '../log/tail-cache.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 
 /**
@@ -75,11 +76,15 @@ export class TopicRegistry {
   private readonly topics = new Map<string, Topic>();
   private readonly topicsById = new Map<string, Topic>();
   private persistChain: Promise<void> = Promise.resolve();
+  /** One budget for the tail caches of every partition (fjord.log.tail.cache.bytes). */
+  readonly tailCacheBudget: TailCacheBudget;
 
   private constructor(
     readonly logDir: string,
     private readonly config: BrokerConfig,
-  ) {}
+  ) {
+    this.tailCacheBudget = new TailCacheBudget(config.logTailCacheBytes);
+  }
 
   static async open(logDir: string, config: BrokerConfig): Promise<TopicRegistry> {
     const registry = new TopicRegistry(logDir, config);
@@ -93,7 +98,7 @@ export class TopicRegistry {
     for (const record of records) {
       const topic = new Topic(record.name, record.topicId, record.configs);
       for (let index = 0; index < record.partitionCount; index++) {
-        const log = await PartitionLog.open(join(logDir, `${record.name}-${index}`), registry.logConfigFor(topic));
+        const log = await PartitionLog.open(join(logDir, `${record.name}-${index}`), registry.logConfigFor(topic), undefined, registry.tailCacheBudget);
         topic.partitions.push(new Partition(topic, index, record.leaderEpochs[index] ?? 0, log));
       }
       registry.topics.set(topic.name, topic);
@@ -250,7 +255,7 @@ export class TopicRegistry {
       const dir = join(this.logDir, `${topic.name}-${index}`);
       // A leftover directory from a topic deleted while the broker was down must not leak old data.
       await rm(dir, { recursive: true, force: true });
-      const log = await PartitionLog.open(dir, logConfig);
+      const log = await PartitionLog.open(dir, logConfig, undefined, this.tailCacheBudget);
       topic.partitions.push(new Partition(topic, index, 0, log));
     }
   }
