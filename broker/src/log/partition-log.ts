@@ -521,6 +521,9 @@ export class PartitionLog {
           return sizeBytes < maxBytes;
         },
         pooled,
+        // The window is maxBytes plus the index interval, so a second read mostly finds a batch
+        // that would not fit anyway: skip it when that is known.
+        (nextBatchBytes) => records.length === 0 || (sizeBytes < maxBytes && (nextBatchBytes === null || sizeBytes + nextBatchBytes <= maxBytes)),
       );
     } catch (error) {
       releaseAll?.();

@@ -211,10 +211,12 @@ export class Segment {
    * or the written end. Each batch is handed as (window, at, position, size). With `pooled`, the
    * windows are pooled buffers (see readAt) that stay valid until the caller releases them.
    */
-  async walkBatches(position: number, windowBytes: number, visit: OnBatchContinue, pooled?: PooledReads): Promise<void> {
+  async walkBatches(position: number, windowBytes: number, visit: OnBatchContinue, pooled?: PooledReads, readMore?: ReadMore): Promise<void> {
     let windowStart = position;
     let size = windowBytes;
+    let nextBatchBytes: number | null = null;
     while (windowStart < this.writtenBytes) {
+      if (windowStart !== position && readMore !== undefined && !readMore(nextBatchBytes)) return;
       const window = await this.readAt(windowStart, size, pooled);
       let at = 0;
       let needed = 0;
@@ -235,6 +237,7 @@ export class Segment {
       if (at === 0 && windowStart + needed > this.writtenBytes) throw new Error(`batch beyond written end in ${this.logPath}`);
       windowStart += at;
       size = Math.max(windowBytes, needed);
+      nextBatchBytes = needed > 0 ? needed : null;
     }
   }
 
@@ -450,6 +453,13 @@ export class SegmentDeletedError extends Error {
     super(`segment deleted: ${path}`);
   }
 }
+
+/**
+ * Asked before walkBatches reads another window: the size of the batch cut off at the end of the
+ * last one (null when the window ended on a batch boundary). False stops the walk, sparing a read
+ * whose batches the caller would not take.
+ */
+export type ReadMore = (nextBatchBytes: number | null) => boolean;
 
 /** Where pooled reads take their buffers from, and where their leases go. */
 export interface PooledReads {
