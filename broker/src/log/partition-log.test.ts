@@ -7,6 +7,9 @@ import fc from 'fast-check';
 import { baseOffsetOf, lastOffsetDeltaOf } from './batch-header.js';
 import { makeBatch, type BatchSpec } from './batch-fixture.js';
 import { DEFAULT_LOG_CONFIG, PartitionLog, logConfigProblem, type LogConfig } from './partition-log.js';
+import { ReadBufferPool } from './read-buffer-pool.js';
+import { READ_WINDOW_BYTES } from './segment.js';
+import { TailCacheBudget } from './tail-cache.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -519,4 +522,51 @@ test('logConfigProblem rejects configurations the log cannot run with', () => {
   assert.equal(logConfigProblem(DEFAULT_LOG_CONFIG), null);
   assert.match(logConfigProblem(config({ segmentBytes: 14 })) ?? '', /segment.bytes/);
   assert.match(logConfigProblem(config({ segmentIndexBytes: 4 })) ?? '', /segment.index.bytes/);
+});
+
+test('pooled reads: a sequential reader gets the next window read ahead; truncation and re-append never serve stale bytes', async () => {
+  const dir = tempDir();
+  // A zero tail-cache budget: every read goes to the file.
+  const log = await PartitionLog.open(dir, config(), undefined, new TailCacheBudget(0));
+  const pool = new ReadBufferPool(READ_WINDOW_BYTES + 64 * 1024, 4);
+  // 200 batches of ~20 KiB, each filled with a byte derived from its number
+  for (let i = 0; i < 200; i++) await log.append(makeBatch({ records: 10, payloadBytes: 20_000, fill: 0x41 + (i % 26) }), 0);
+  const read = async (offset: number, maxBytes = 200_000) => {
+    const result = await log.read(offset, maxBytes, pool);
+    assert.equal(result.errorCode, 0);
+    const copy = result.records.map((batch) => Buffer.from(batch));
+    result.release?.();
+    return copy;
+  };
+  const fillOf = (batch: Buffer) => batch[batch.length - 1];
+  let offset = 0;
+  let batchesSeen = 0;
+  for (let step = 0; step < 6; step++) {
+    const records = await read(offset);
+    assert.ok(records.length > 0);
+    for (const batch of records) {
+      assert.equal(baseOffsetOf(batch), batchesSeen * 10, 'batches in order, none skipped or repeated');
+      assert.equal(fillOf(batch), 0x41 + (batchesSeen % 26));
+      batchesSeen++;
+    }
+    offset = batchesSeen * 10;
+    // From the second sequential read on, the next window is being read ahead (a pooled buffer out).
+    if (step >= 1) assert.equal(pool.outstanding, 1, `read-ahead pending after step ${step}`);
+  }
+  // Truncate below the read-ahead position and write different bytes at the same offsets: the
+  // prefetched window is stale and must not be served.
+  await log.truncateTo(offset - 10);
+  const cut = offset - 10;
+  for (let i = 0; i < 20; i++) await log.append(makeBatch({ records: 10, payloadBytes: 20_000, fill: 0x30 }), 0);
+  // `offset` is exactly where the read-ahead started, and the same file position again.
+  const after = await read(offset);
+  assert.equal(baseOffsetOf(after[0]!), offset);
+  assert.ok(after.every((batch) => fillOf(batch) === 0x30), 'new bytes after truncation');
+  const before = await read(cut);
+  assert.equal(baseOffsetOf(before[0]!), cut);
+  assert.ok(before.every((batch) => fillOf(batch) === 0x30));
+  // A reader jumping elsewhere drops the read-ahead; nothing stays borrowed.
+  await read(0);
+  await log.close();
+  assert.equal(pool.outstanding, 0, 'every pooled buffer back');
 });

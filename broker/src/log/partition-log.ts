@@ -196,6 +196,28 @@ const systemClock: Clock = { nowMs: () => Date.now() };
 export const TAIL_CACHE_BYTES_MAX = 4 * 1024 * 1024;
 /** Per-partition bound of open file handles of inactive segments (the active one stays open). */
 export const INACTIVE_SEGMENT_HANDLES_MAX = 4;
+/** A read-ahead nobody read within this long gives its buffer back. */
+const READ_AHEAD_IDLE_MS = 5_000;
+
+interface ReadAhead {
+  segment: Segment;
+  /** File position of the batch holding `offset`. */
+  position: number;
+  offset: number;
+  layoutVersion: number;
+  /** Filled by the read; released by the reader that uses the window, or once the read settles. */
+  leases: BufferLease[];
+  window: Promise<Buffer | null>;
+  startedMs: number;
+}
+
+/** Releases only after the read settled: the buffer is being written into until then. */
+function discardReadAhead(ahead: ReadAhead): void {
+  void ahead.window.then(() => {
+    for (const lease of ahead.leases) lease.release();
+  });
+}
+
 /** Smallest disk read for a fetch (the index interval is added on top). */
 const FETCH_READ_BYTES_MIN = 64 * 1024;
 const RELATIVE_OFFSET_MAX = 0x7fffffff;
@@ -246,6 +268,12 @@ export class PartitionLog {
   private maxTimestamp = { timestamp: -1, offset: -1 };
   private readonly producerState: ProducerStateManager;
   private readonly tailCache: TailCache;
+  /** The next window of a sequential reader, read before it asks (see read). */
+  private readAhead: ReadAhead | null = null;
+  /** Where the last disk read ended: a read starting there is sequential. */
+  private sequentialEndOffset = -1;
+  /** Bumped whenever file contents below the write position may change (truncation, deletion, cleaning). */
+  private layoutVersion = 0;
   private queue: QueueItem[] = [];
   private writeScheduled = false;
   private writing = false;
@@ -502,28 +530,46 @@ export class PartitionLog {
     const segment = this.segments[index]!;
     const records: Buffer[] = [];
     let sizeBytes = 0;
+    let endPosition = -1;
+    let endOffset = -1;
     const windowBytes = Math.min(Math.max(maxBytes, FETCH_READ_BYTES_MIN) + this.config.indexIntervalBytes, READ_WINDOW_BYTES * 8);
     const pooled = pool === undefined ? undefined : { pool, leases: [] as BufferLease[], nowMs: this.clock.nowMs() };
     const releaseAll = pooled === undefined ? undefined : () => {
       for (const lease of pooled.leases) lease.release();
     };
+    let startPosition = segment.indexer.offsetIndex.lookup(offset);
+    let prefetched: Buffer | undefined;
+    const ahead = pooled === undefined ? null : this.takeReadAhead(offset, segment);
+    if (ahead !== null) {
+      const window = await ahead.window;
+      if (window !== null && ahead.layoutVersion === this.layoutVersion && !segment.deleted) {
+        pooled!.leases.push(...ahead.leases);
+        startPosition = ahead.position;
+        prefetched = window;
+      } else {
+        for (const lease of ahead.leases) lease.release();
+      }
+    }
     try {
       await segment.walkBatches(
-        segment.indexer.offsetIndex.lookup(offset),
+        startPosition,
         windowBytes,
-        (window, at, _position, batchBytes) => {
+        (window, at, position, batchBytes) => {
           const baseOffset = baseOffsetOf(window, at);
           if (baseOffset >= highWatermark) return false;
           if (baseOffset + lastOffsetDeltaOf(window, at) < offset) return true;
           if (records.length > 0 && sizeBytes + batchBytes > maxBytes) return false;
           records.push(window.subarray(at, at + batchBytes));
           sizeBytes += batchBytes;
+          endPosition = position + batchBytes;
+          endOffset = baseOffset + lastOffsetDeltaOf(window, at) + 1;
           return sizeBytes < maxBytes;
         },
         pooled,
         // The window is maxBytes plus the index interval, so a second read mostly finds a batch
         // that would not fit anyway: skip it when that is known.
         (nextBatchBytes) => records.length === 0 || (sizeBytes < maxBytes && (nextBatchBytes === null || sizeBytes + nextBatchBytes <= maxBytes)),
+        prefetched,
       );
     } catch (error) {
       releaseAll?.();
@@ -539,7 +585,41 @@ export class PartitionLog {
       releaseAll();
       return { errorCode: ErrorCode.NONE, records, sizeBytes };
     }
+    // A consumer reading on from where its last disk read ended gets the next window read
+    // while it processes this one.
+    const sequential = offset === this.sequentialEndOffset;
+    this.sequentialEndOffset = endOffset;
+    if (sequential && endPosition < segment.writtenBytes && endOffset < this.highWater) this.startReadAhead(segment, endPosition, endOffset, windowBytes, pool!);
     return { errorCode: ErrorCode.NONE, records, sizeBytes, release: releaseAll };
+  }
+
+  /** The pending read-ahead if it starts at `offset` in `segment`; any other one is dropped. */
+  private takeReadAhead(offset: number, segment: Segment): ReadAhead | null {
+    const ahead = this.readAhead;
+    if (ahead === null) return null;
+    this.readAhead = null;
+    if (ahead.offset === offset && ahead.segment === segment) return ahead;
+    discardReadAhead(ahead);
+    return null;
+  }
+
+  private startReadAhead(segment: Segment, position: number, offset: number, windowBytes: number, pool: ReadBufferPool): void {
+    if (this.readAhead !== null) discardReadAhead(this.readAhead);
+    const nowMs = this.clock.nowMs();
+    const leases: BufferLease[] = [];
+    const window = segment.readAt(position, windowBytes, { pool, leases, nowMs }).then(
+      (buffer) => (buffer.length > 0 ? buffer : null),
+      () => null,
+    );
+    this.readAhead = { segment, position, offset, layoutVersion: this.layoutVersion, leases, window, startedMs: nowMs };
+  }
+
+  /** Drops a read-ahead nobody came for (its buffer goes back to the pool). */
+  private expireReadAhead(nowMs: number): void {
+    if (this.readAhead !== null && nowMs - this.readAhead.startedMs >= READ_AHEAD_IDLE_MS) {
+      discardReadAhead(this.readAhead);
+      this.readAhead = null;
+    }
   }
 
   /**
@@ -580,6 +660,7 @@ export class PartitionLog {
 
   /** segment.ms check (also done on every append). */
   maybeRoll(nowMs: number): void {
+    this.expireReadAhead(nowMs);
     if (this.state !== 'open' || this.failure !== null) return;
     const active = this.activeSegment;
     if (active.sizeBytes > 0 && nowMs - active.rollBaseMs > this.config.segmentMs) this.roll(nowMs);
@@ -739,6 +820,7 @@ export class PartitionLog {
       }
       await this.closeAllHandles();
       this.tailCache.clear();
+      this.expireReadAhead(Number.POSITIVE_INFINITY);
       this.state = 'closed';
     });
   }
@@ -753,6 +835,7 @@ export class PartitionLog {
       await this.closeAllHandles();
       // The shared budget goes back to the live partitions.
       this.tailCache.clear();
+      this.expireReadAhead(Number.POSITIVE_INFINITY);
       this.state = 'closed';
       await rm(this.dir, { recursive: true, force: true });
     });
@@ -978,6 +1061,7 @@ export class PartitionLog {
   /** Removes `segments[0 .. count)` (never the active one) and moves logStartOffset up. */
   private async deleteOldestSegments(count: number): Promise<void> {
     assert(count < this.segments.length, 'the active segment is never deleted');
+    this.layoutVersion++;
     const removed = this.segments.splice(0, count);
     this.openInactive = this.openInactive.filter((segment) => !removed.includes(segment));
     const firstBase = this.segments[0]!.baseOffset;
@@ -991,6 +1075,7 @@ export class PartitionLog {
   }
 
   private async truncateIdle(offset: number): Promise<void> {
+    this.layoutVersion++;
     const settings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
     this.tailCache.clear();
     if (offset <= this.segments[0]!.baseOffset) {
@@ -1130,6 +1215,7 @@ export class PartitionLog {
       const start = this.segments.indexOf(group[0]!);
       assert(start >= 0 && group.every((segment, i) => this.segments[start + i] === segment), 'cleaned segments are still in place');
       this.segments.splice(start, group.length, replacement);
+      this.layoutVersion++;
       for (const segment of group) segment.markReplaced();
       this.openInactive = this.openInactive.filter((segment) => !group.includes(segment));
       const cachedFrom = this.tailCache.firstOffset;

@@ -211,13 +211,21 @@ export class Segment {
    * or the written end. Each batch is handed as (window, at, position, size). With `pooled`, the
    * windows are pooled buffers (see readAt) that stay valid until the caller releases them.
    */
-  async walkBatches(position: number, windowBytes: number, visit: OnBatchContinue, pooled?: PooledReads, readMore?: ReadMore): Promise<void> {
+  async walkBatches(
+    position: number,
+    windowBytes: number,
+    visit: OnBatchContinue,
+    pooled?: PooledReads,
+    readMore?: ReadMore,
+    /** The first window, already read from `position` (a read-ahead). */
+    prefetched?: Buffer,
+  ): Promise<void> {
     let windowStart = position;
     let size = windowBytes;
     let nextBatchBytes: number | null = null;
     while (windowStart < this.writtenBytes) {
       if (windowStart !== position && readMore !== undefined && !readMore(nextBatchBytes)) return;
-      const window = await this.readAt(windowStart, size, pooled);
+      const window = windowStart === position && prefetched !== undefined ? prefetched : await this.readAt(windowStart, size, pooled);
       let at = 0;
       let needed = 0;
       while (at + LOG_OVERHEAD_BYTES <= window.length) {
