@@ -252,7 +252,7 @@ function macroSection(r: MacroResults, rows: Row[]): string[] {
   for (const c of r.commands) out.push(c);
   out.push('```', '');
   out.push('Brokers: Kafka = `kafka-server-start.sh server.properties` (`java -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 kafka.Kafka`) with the');
-  out.push('single-node KRaft settings of `test/harness/broker.ts` and otherwise stock defaults; Fjord = `bin/fjord.js broker --override listeners=... --override log.dirs=... --override node.id=1` (node with the V8 flags of its shebang line, `--max-semi-space-size=2`).');
+  out.push('single-node KRaft settings of `test/harness/broker.ts` and otherwise stock defaults; Fjord = `bin/fjord.js broker --override listeners=... --override log.dirs=... --override node.id=1` (node with the V8 flags of its shebang line, `--max-semi-space-size=4`).');
   out.push('Broker CPU = utime+stime from `/proc/<pid>/stat` over the step; RSS = `VmRSS` sampled every 100 ms and `VmHWM` from `/proc/<pid>/status`.');
   out.push('Start to first produce: `bench/lib/startup.ts` spawns the broker (same command line) and, from the moment of spawn, retries connect + Metadata (auto-create) + a one-record Produce acks=1 until acknowledged; Kafka\'s `kafka-storage.sh format` runs before the clock starts.');
   out.push('');

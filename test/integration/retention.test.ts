@@ -14,11 +14,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import kafkajs, { type Admin, type Producer } from 'kafkajs';
 import { KafkaConnection } from '../../broker/src/client/kafka-connection.js';
-import {
-  decodeFetchResponse,
-  encodeFetchRequest,
-  type FetchResponsePartitionData,
-} from '../../broker/src/protocol/generated/index.js';
+import { fetchPartitionRequest } from '../../broker/src/client/fetch-request.js';
+import type { FetchResponsePartitionData } from '../../broker/src/protocol/generated/fetch-response.js';
 import { defaultTarget, startBroker, type BrokerHandle } from '../harness/broker.js';
 import { kcat, ok, runTool } from '../harness/tools.js';
 
@@ -138,22 +135,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) =>
 async function rawFetch(topic: string, offset: number): Promise<FetchResponsePartitionData> {
   const conn = await KafkaConnection.open(broker.host, broker.port, 'retention-test-raw');
   try {
-    const res = await conn.send({
-      apiKey: 1,
-      apiVersion: 12,
-      encode: (w, v) =>
-        encodeFetchRequest(w, v, {
-          replicaId: -1,
-          maxWaitMs: 0,
-          minBytes: 0,
-          maxBytes: 1 << 20,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [{ topic, partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: 1 << 20, logStartOffset: -1n }] }],
-        }),
-      decode: decodeFetchResponse,
-    });
+    const res = await conn.send(fetchPartitionRequest(topic, 0, offset));
     assert.equal(res.errorCode, 0);
     assert.equal(res.responses.length, 1);
     assert.equal(res.responses[0]!.topic, topic);

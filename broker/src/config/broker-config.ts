@@ -91,7 +91,7 @@ const BROKER_PROPERTIES: readonly BrokerPropertyDefinition[] = [
   // Fjord-specific limits (documented in README "Configuration").
   p('fjord.connection.inflight.requests.max', 'int', '100', { minValue: 1 }),
   p('fjord.fetch.wait.ms.max', 'int', '30000', { minValue: 0 }),
-  p('fjord.log.tail.cache.bytes', 'int', '8388608', { minValue: 0 }),
+  p('fjord.log.tail.cache.bytes', 'int', '4194304', { minValue: 0 }),
   // Idle 1 MiB buffers kept for Fetch's disk reads (0: allocate every read).
   p('fjord.fetch.read.buffers.max', 'int', '16', { minValue: 0 }),
   p('fjord.shutdown.timeout.ms', 'int', '10000', { minValue: 0 }),

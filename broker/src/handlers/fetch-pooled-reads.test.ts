@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Broker } from '../broker.js';
+import { fetchPartitionRequest } from '../client/fetch-request.js';
 import { KafkaConnection } from '../client/kafka-connection.js';
 import { loadBrokerConfig } from '../config/broker-config.js';
 import { createLogger } from '../io/logger.js';
-import { decodeFetchResponse, encodeFetchRequest } from '../protocol/generated/index.js';
 import { iterateBatches } from '../protocol/record-batch.js';
 import { decodeRecords } from '../protocol/records.js';
 
@@ -70,22 +70,7 @@ after(async () => {
 });
 
 function fetchAt(conn: KafkaConnection, offset: number, partitionMaxBytes: number) {
-  return conn.send({
-    apiKey: 1,
-    apiVersion: 12,
-    encode: (w, v) =>
-      encodeFetchRequest(w, v, {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes, logStartOffset: -1n }] }],
-      }),
-    decode: decodeFetchResponse,
-  });
+  return conn.send(fetchPartitionRequest(TOPIC, 0, offset, partitionMaxBytes));
 }
 
 /** Checks every batch of a partition response; returns how many records it held. */
