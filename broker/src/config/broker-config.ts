@@ -93,7 +93,7 @@ const BROKER_PROPERTIES: readonly BrokerPropertyDefinition[] = [
   p('fjord.fetch.wait.ms.max', 'int', '30000', { minValue: 0 }),
   p('fjord.log.tail.cache.bytes', 'int', '4194304', { minValue: 0 }),
   // Idle 1 MiB buffers kept for Fetch's disk reads (0: allocate every read).
-  p('fjord.fetch.read.buffers.max', 'int', '16', { minValue: 0 }),
+  p('fjord.fetch.read.buffers.max', 'int', '8', { minValue: 0 }),
   p('fjord.shutdown.timeout.ms', 'int', '10000', { minValue: 0 }),
   // The HTTP port for /healthz, /readyz and /metrics; -1 (the default) turns it off.
   p('fjord.http.port', 'int', '-1', { minValue: -1 }),

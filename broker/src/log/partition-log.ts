@@ -605,6 +605,10 @@ export class PartitionLog {
 
   private startReadAhead(segment: Segment, position: number, offset: number, windowBytes: number, pool: ReadBufferPool): void {
     if (this.readAhead !== null) discardReadAhead(this.readAhead);
+    this.readAhead = null;
+    // Read-ahead only borrows what the pool keeps anyway: when fetches already hold every pooled
+    // buffer (many partitions at once), it would allocate beyond the pool, so it waits.
+    if (!pool.hasSpare()) return;
     const nowMs = this.clock.nowMs();
     const leases: BufferLease[] = [];
     const window = segment.readAt(position, windowBytes, { pool, leases, nowMs }).then(

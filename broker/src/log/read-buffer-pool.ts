@@ -56,6 +56,11 @@ export class ReadBufferPool {
     };
   }
 
+  /** True while a pooled buffer can be lent without the pool growing past idleBuffersMax. */
+  hasSpare(): boolean {
+    return this.outstanding < this.idleBuffersMax;
+  }
+
   get idleBuffers(): number {
     return this.free.length;
   }
