@@ -20,7 +20,7 @@ import {
   encodeProduceRequest,
 } from '../../broker/src/protocol/generated/index.js';
 import { buildRecordBatch } from '../../broker/src/protocol/records.js';
-import { freePort, type Target } from '../../test/harness/broker.js';
+import { freePort, kafkaSingleNodeProps, type Target } from '../../test/harness/broker.js';
 import { fjordCommand, kafkaBin, run } from '../../test/harness/tools.js';
 
 export interface StartupResult {
@@ -34,26 +34,6 @@ export interface StartupResult {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function kafkaProps(host: string, port: number, controllerPort: number, dataDir: string): Record<string, string> {
-  // Same as test/harness/broker.ts.
-  return {
-    'process.roles': 'broker,controller',
-    'node.id': '1',
-    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'controller.quorum.voters': `1@${host}:${controllerPort}`,
-    'log.dirs': dataDir,
-    'offsets.topic.replication.factor': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-    'share.coordinator.state.topic.replication.factor': '1',
-    'share.coordinator.state.topic.min.isr': '1',
-    'group.initial.rebalance.delay.ms': '0',
-  };
-}
 
 async function tryProduce(conn: KafkaConnection, topic: string): Promise<boolean> {
   const metadata = await conn.send({
@@ -105,7 +85,7 @@ export async function measureStartup(target: Target, timeoutMs = 120_000): Promi
     const propsFile = join(confDir, 'server.properties');
     writeFileSync(
       propsFile,
-      Object.entries(kafkaProps(host, port, controllerPort, dataDir))
+      Object.entries(kafkaSingleNodeProps(host, port, controllerPort, dataDir))
         .map(([k, v]) => `${k}=${v}`)
         .join('\n') + '\n',
     );

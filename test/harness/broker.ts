@@ -186,6 +186,30 @@ const MAX_LOG_CHARS = 4_000_000;
 
 // ---- the broker ------------------------------------------------------------------------------
 
+/**
+ * server.properties of the Apache Kafka the tests and benchmarks start: one KRaft node as broker
+ * and controller, replication factors of internal topics 1, no initial rebalance delay.
+ */
+export function kafkaSingleNodeProps(host: string, port: number, controllerPort: number, dataDir: string): Record<string, string> {
+  return {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${port}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.quorum.voters': `1@${host}:${controllerPort}`,
+    'log.dirs': dataDir,
+    'offsets.topic.replication.factor': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    'group.initial.rebalance.delay.ms': '0',
+  };
+}
+
 export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle> {
   installExitHooks();
   const target = opts.target ?? defaultTarget();
@@ -212,24 +236,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     ensureTools();
     confDir = mkdtempSync(join(tmpdir(), 'fjord-test-kafka-conf-'));
     ownedDirs.add(confDir);
-    const props: Record<string, string> = {
-      'process.roles': 'broker,controller',
-      'node.id': '1',
-      listeners: `PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://${host}:${port}`,
-      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'controller.listener.names': 'CONTROLLER',
-      'inter.broker.listener.name': 'PLAINTEXT',
-      'controller.quorum.voters': `1@${host}:${controllerPort}`,
-      'log.dirs': dataDir,
-      'offsets.topic.replication.factor': '1',
-      'transaction.state.log.replication.factor': '1',
-      'transaction.state.log.min.isr': '1',
-      'share.coordinator.state.topic.replication.factor': '1',
-      'share.coordinator.state.topic.min.isr': '1',
-      'group.initial.rebalance.delay.ms': '0',
-      ...config,
-    };
+    const props: Record<string, string> = { ...kafkaSingleNodeProps(host, port, controllerPort, dataDir), ...config };
     const propsFile = join(confDir, 'server.properties');
     writeFileSync(
       propsFile,

@@ -47,9 +47,12 @@ export class RequestDispatcher implements Dispatcher {
       }
       throw error;
     }
-    const releases: Array<() => void> = [];
+    // Only Fetch responses borrow buffers: no array unless a handler registers a release.
+    let releases: Array<() => void> | null = null;
     const releaseAll = () => {
-      for (const release of releases.splice(0)) release();
+      const pending = releases;
+      releases = null;
+      if (pending !== null) for (const release of pending) release();
     };
     const info: RequestInfo = {
       apiKey,
@@ -58,7 +61,7 @@ export class RequestDispatcher implements Dispatcher {
       clientId,
       connectionId: connection.id,
       clientHost: connection.remoteAddress,
-      onResponseWritten: (release) => void releases.push(release),
+      onResponseWritten: (release) => void (releases ??= []).push(release),
     };
     const encode = (response: unknown): DispatchOutcome => {
       if (response === NO_RESPONSE || response instanceof CloseConnection) {
@@ -74,7 +77,7 @@ export class RequestDispatcher implements Dispatcher {
         throw error;
       }
       const chunks = writer.toChunks();
-      return releases.length === 0 ? { kind: 'response', chunks } : { kind: 'response', chunks, release: releaseAll };
+      return releases === null ? { kind: 'response', chunks } : { kind: 'response', chunks, release: releaseAll };
     };
     const failed = (error: Error) => {
       releaseAll();
