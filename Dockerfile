@@ -16,8 +16,6 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY broker/src ./broker/src
 COPY operator/src ./operator/src
-# operator/src/model/golden.ts (a test helper) imports it; nothing at run time does
-COPY test/harness/tools.ts ./test/harness/tools.ts
 RUN printf '%s' '{"extends": "./tsconfig.json", "compilerOptions": {"sourceMap": false, "incremental": false}, "include": ["broker/src/**/*.ts", "operator/src/**/*.ts"], "exclude": ["**/*.test.ts"]}' > tsconfig.image.json \
  && npx tsc -p tsconfig.image.json \
  && npm prune --omit=dev --no-audit --no-fund

@@ -4,12 +4,13 @@ SHELL := /bin/bash
 SOURCES := $(shell find broker/src broker/scripts operator/src test bench -name '*.ts' 2>/dev/null)
 SCHEMAS ?= ../shared/kafka-protocol
 
-.PHONY: help run test test-unit test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy bench bench-smoke bench-profile bench-micro clean
+.PHONY: help run test lint format test-unit test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy bench bench-smoke bench-profile bench-micro clean
 
 help:
 	@echo "make run    start a local Fjord broker on localhost:9092 (data in ./data)"
 	@echo "make test   install everything the tests need, then run the whole suite"
 	@echo "make bench  benchmark Fjord against Apache Kafka (docs/benchmarks.md)"
+	@echo "make lint   ESLint and Prettier (make format rewrites the tree)"
 
 node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -71,8 +72,17 @@ deploy:
 crds: build
 	node dist/operator/src/api/generate.js .
 
-test: build tools k8s-harness helm lua
+test: lint build tools k8s-harness helm lua
 	bash .ci/test-all.sh
+
+# ESLint (type-aware; eslint.config.js) and Prettier (.prettierrc.json): zero warnings.
+lint: deps
+	npx eslint --max-warnings 0 .
+	npx prettier --check --log-level warn .
+
+# Rewrites the tree in Prettier's format (what `make lint` checks).
+format: deps
+	npx prettier --write --log-level warn .
 
 test-unit: build
 	node --test --test-reporter=spec dist/broker/ dist/operator/

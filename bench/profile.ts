@@ -65,7 +65,9 @@ function category(cf: CallFrame): string {
   return 'other';
 }
 
-export function summarizeProfile(profile: CpuProfile): Omit<ProfileResults, 'kind' | 'date' | 'command' | 'workload' | 'producer' | 'profileFile' | 'load1'> {
+export function summarizeProfile(
+  profile: CpuProfile,
+): Omit<ProfileResults, 'kind' | 'date' | 'command' | 'workload' | 'producer' | 'profileFile' | 'load1'> {
   const byId = new Map<number, ProfileNode>();
   for (const n of profile.nodes) byId.set(n.id, n);
   const parent = new Map<number, number>();
@@ -130,12 +132,17 @@ export function summarizeProfile(profile: CpuProfile): Omit<ProfileResults, 'kin
           const [cn, cl] = ck.split('\u0000') as [string, string];
           return `${cn} (${cl.startsWith(':') ? 'native' : cl}) ${((100 * cms) / ms).toFixed(0)}%`;
         });
-      return { functionName, location: location.startsWith(':') ? '(native)' : location, selfMs: ms, selfPct: pct(ms), totalMs: total, totalPct: pct(total), callers };
+      return {
+        functionName,
+        location: location.startsWith(':') ? '(native)' : location,
+        selfMs: ms,
+        selfPct: pct(ms),
+        totalMs: total,
+        totalPct: pct(total),
+        callers,
+      };
     });
-  const sorted = (m: Map<string, number>) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, ms]) => ({ name, ms }));
+  const sorted = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({ name, ms }));
   return {
     durationMs: (profile.endTime - profile.startTime) / 1000,
     sampledMs,
@@ -162,7 +169,10 @@ async function startFjord(dataDir: string, profDir: string | null, extraEnv: Rec
   const port = await freePort();
   const bootstrap = `127.0.0.1:${port}`;
   const profFlags = profDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
-  const [cmd, args] = fjordCommand(['broker', '--override', `listeners=PLAINTEXT://${bootstrap}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1'], profFlags);
+  const [cmd, args] = fjordCommand(
+    ['broker', '--override', `listeners=PLAINTEXT://${bootstrap}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1'],
+    profFlags,
+  );
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...extraEnv } });
   const deadline = Date.now() + 60_000;
   while (!(await apiVersionsProbe('127.0.0.1', port, 1000))) {
@@ -202,7 +212,19 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
 }
 
 function producerArgs(topic: string, records: number, bootstrap: string): string[] {
-  return ['--topic', topic, '--num-records', String(records), '--record-size', '1024', '--throughput', '-1', '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=1'];
+  return [
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--record-size',
+    '1024',
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${bootstrap}`,
+    'acks=1',
+  ];
 }
 
 async function main(): Promise<void> {
@@ -231,7 +253,22 @@ async function main(): Promise<void> {
       : `${producerCmd} against an unprofiled broker, then the profiled broker on the same log dir read ${passes} times by \`java BenchConsume $BOOTSTRAP $TOPIC ${records} 10000\``;
   // The node flags of bin/fjord.js's shebang (fjordCommand's args without the script path).
   const nodeFlags = fjordCommand([])[1].slice(0, -1);
-  const command = envText + ['node', ...nodeFlags, '--cpu-prof', '--cpu-prof-dir=$DIR', 'bin/fjord.js', 'broker', '--override', 'listeners=PLAINTEXT://127.0.0.1:$PORT', '--override', 'log.dirs=$DATA', '--override', 'node.id=1'].join(' ');
+  const command =
+    envText +
+    [
+      'node',
+      ...nodeFlags,
+      '--cpu-prof',
+      '--cpu-prof-dir=$DIR',
+      'bin/fjord.js',
+      'broker',
+      '--override',
+      'listeners=PLAINTEXT://127.0.0.1:$PORT',
+      '--override',
+      'log.dirs=$DATA',
+      '--override',
+      'node.id=1',
+    ].join(' ');
   let profileFile: string;
   let load1 = loadAverage1();
   let producerStats: ProfileResults['producerStats'];
@@ -252,7 +289,9 @@ async function main(): Promise<void> {
         const writer = await startFjord(dataDir, null, extraEnv);
         try {
           await createTopic(writer.bootstrap, topic, partitions);
-          const r = await runTool('kafka-producer-perf-test.sh', producerArgs(topic, records, writer.bootstrap), { timeoutMs: 15 * 60_000 });
+          const r = await runTool('kafka-producer-perf-test.sh', producerArgs(topic, records, writer.bootstrap), {
+            timeoutMs: 15 * 60_000,
+          });
           if (parseProducerPerf(r.stdout) === null) throw new Error(`producer failed:\n${r.stdout}\n${r.stderr}`);
         } finally {
           await stopFjord(writer);
@@ -264,12 +303,23 @@ async function main(): Promise<void> {
         await createTopic(profiled.bootstrap, topic, partitions);
         load1 = loadAverage1();
         const cpu0 = cpuSeconds(pid);
-        const r = await runTool('kafka-producer-perf-test.sh', producerArgs(topic, records, profiled.bootstrap), { timeoutMs: 15 * 60_000 });
+        const r = await runTool('kafka-producer-perf-test.sh', producerArgs(topic, records, profiled.bootstrap), {
+          timeoutMs: 15 * 60_000,
+        });
         const p = parseProducerPerf(r.stdout);
         const brokerCpuSec = cpuSeconds(pid) - cpu0;
-        if (p !== null) producerStats = { recordsPerSec: p.recordsPerSec, mibPerSec: p.mibPerSec, brokerCpuSec, cpuSecPerGb: brokerCpuSec / (bytes / 1e9), env: extraEnv };
+        if (p !== null)
+          producerStats = {
+            recordsPerSec: p.recordsPerSec,
+            mibPerSec: p.mibPerSec,
+            brokerCpuSec,
+            cpuSecPerGb: brokerCpuSec / (bytes / 1e9),
+            env: extraEnv,
+          };
         process.stderr.write(`broker CPU ${brokerCpuSec.toFixed(2)} s = ${(brokerCpuSec / (bytes / 1e9)).toFixed(2)} s/GB\n`);
-        process.stderr.write(`producer: ${p === null ? `FAILED\n${r.stdout}\n${r.stderr}` : `${p.recordsPerSec} records/s, ${p.mibPerSec} MiB/s`}\n`);
+        process.stderr.write(
+          `producer: ${p === null ? `FAILED\n${r.stdout}\n${r.stderr}` : `${p.recordsPerSec} records/s, ${p.mibPerSec} MiB/s`}\n`,
+        );
       } else {
         load1 = loadAverage1();
         const mibPerSec: number[] = [];
@@ -284,7 +334,9 @@ async function main(): Promise<void> {
         const brokerCpuSec = cpuSeconds(pid) - cpu0;
         const cpuSecPerGb = brokerCpuSec / ((bytes * passes) / 1e9);
         consumerStats = { passes, mibPerSec, medianMibPerSec: median(mibPerSec), brokerCpuSec, cpuSecPerGb, env: extraEnv };
-        process.stderr.write(`broker CPU ${brokerCpuSec.toFixed(2)} s = ${cpuSecPerGb.toFixed(2)} s/GB; median ${median(mibPerSec).toFixed(1)} MiB/s\n`);
+        process.stderr.write(
+          `broker CPU ${brokerCpuSec.toFixed(2)} s = ${cpuSecPerGb.toFixed(2)} s/GB; median ${median(mibPerSec).toFixed(1)} MiB/s\n`,
+        );
       }
     } finally {
       const exitCode = profiled === undefined ? null : await stopFjord(profiled);
@@ -320,7 +372,10 @@ async function main(): Promise<void> {
   };
   writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   process.stderr.write(`busy ${(summary.sampledMs - summary.idleMs).toFixed(0)} ms of ${summary.sampledMs.toFixed(0)} ms sampled\n`);
-  for (const f of summary.top) process.stderr.write(`${f.selfPct.toFixed(1).padStart(5)}% self ${f.totalPct.toFixed(1).padStart(5)}% total  ${f.functionName}  ${f.location}  <- ${f.callers.join('; ')}\n`);
+  for (const f of summary.top)
+    process.stderr.write(
+      `${f.selfPct.toFixed(1).padStart(5)}% self ${f.totalPct.toFixed(1).padStart(5)}% total  ${f.functionName}  ${f.location}  <- ${f.callers.join('; ')}\n`,
+    );
   for (const c of summary.byCategory) process.stderr.write(`${c.selfPct.toFixed(1).padStart(5)}%  ${c.category}\n`);
   const reported = suffix === '' || suffix === '-consume';
   if (!args.includes('--no-report') && reported) for (const p of writeReport()) process.stderr.write(`wrote ${p}\n`);

@@ -51,17 +51,79 @@ function buildRows(r: MacroResults): Row[] {
   };
   const thr = { ratio: 1, text: '>= 1.0' };
   const lat = { ratio: 1, text: '<= 1.0' };
-  add({ section: 'w1', label: '1. Produce 1 KiB, 1 partition, acks=1', unit: 'records/s', better: 'higher', values: stepValues(r, 'w1', metric('recordsPerSec')), goal: thr, chart: '1. produce 1p acks=1' });
+  add({
+    section: 'w1',
+    label: '1. Produce 1 KiB, 1 partition, acks=1',
+    unit: 'records/s',
+    better: 'higher',
+    values: stepValues(r, 'w1', metric('recordsPerSec')),
+    goal: thr,
+    chart: '1. produce 1p acks=1',
+  });
   add({ section: 'w1', label: '1. (same) MiB/s', unit: 'MiB/s', better: 'higher', values: stepValues(r, 'w1', metric('mibPerSec')) });
-  add({ section: 'w1', label: '1. (same) produce p99 (unthrottled, queueing)', unit: 'ms', better: 'lower', values: stepValues(r, 'w1', metric('p99Ms')) });
-  add({ section: 'w2', label: '2. Produce 1 KiB, 8 partitions, defaults (idempotent, acks=all)', unit: 'records/s', better: 'higher', values: stepValues(r, 'w2', metric('recordsPerSec')), goal: thr, chart: '2. produce 8p idempotent' });
+  add({
+    section: 'w1',
+    label: '1. (same) produce p99 (unthrottled, queueing)',
+    unit: 'ms',
+    better: 'lower',
+    values: stepValues(r, 'w1', metric('p99Ms')),
+  });
+  add({
+    section: 'w2',
+    label: '2. Produce 1 KiB, 8 partitions, defaults (idempotent, acks=all)',
+    unit: 'records/s',
+    better: 'higher',
+    values: stepValues(r, 'w2', metric('recordsPerSec')),
+    goal: thr,
+    chart: '2. produce 8p idempotent',
+  });
   add({ section: 'w2', label: '2. (same) MiB/s', unit: 'MiB/s', better: 'higher', values: stepValues(r, 'w2', metric('mibPerSec')) });
-  add({ section: 'w3', label: '3. Produce 100 B, 1 partition, acks=all', unit: 'records/s', better: 'higher', values: stepValues(r, 'w3', metric('recordsPerSec')), goal: thr, chart: '3. produce 100 B acks=all' });
+  add({
+    section: 'w3',
+    label: '3. Produce 100 B, 1 partition, acks=all',
+    unit: 'records/s',
+    better: 'higher',
+    values: stepValues(r, 'w3', metric('recordsPerSec')),
+    goal: thr,
+    chart: '3. produce 100 B acks=all',
+  });
   add({ section: 'w3', label: '3. (same) MiB/s', unit: 'MiB/s', better: 'higher', values: stepValues(r, 'w3', metric('mibPerSec')) });
-  add({ section: 'w4-consume-w1', label: '4a. Consume run 1 (1 partition), assign()', unit: 'MiB/s', better: 'higher', values: stepValues(r, 'w4-consume-w1', metric('mibPerSec')), goal: thr, chart: '4a. consume 1p (assign)' });
-  add({ section: 'w4-consume-w2', label: '4b. Consume run 2 (8 partitions), assign()', unit: 'MiB/s', better: 'higher', values: stepValues(r, 'w4-consume-w2', metric('mibPerSec')), goal: thr, chart: '4b. consume 8p (assign)' });
-  add({ section: 'w4-cperf-w1', label: '4a\'. ConsumerPerformance run 1 (group), fetch MiB/s', unit: 'MiB/s', better: 'higher', values: stepValues(r, 'w4-cperf-w1', metric('fetchMibPerSec')), goal: thr, chart: '4a\'. ConsumerPerformance 1p' });
-  add({ section: 'w4-cperf-w2', label: '4b\'. ConsumerPerformance run 2 (group), fetch MiB/s', unit: 'MiB/s', better: 'higher', values: stepValues(r, 'w4-cperf-w2', metric('fetchMibPerSec')), goal: thr, chart: '4b\'. ConsumerPerformance 8p' });
+  add({
+    section: 'w4-consume-w1',
+    label: '4a. Consume run 1 (1 partition), assign()',
+    unit: 'MiB/s',
+    better: 'higher',
+    values: stepValues(r, 'w4-consume-w1', metric('mibPerSec')),
+    goal: thr,
+    chart: '4a. consume 1p (assign)',
+  });
+  add({
+    section: 'w4-consume-w2',
+    label: '4b. Consume run 2 (8 partitions), assign()',
+    unit: 'MiB/s',
+    better: 'higher',
+    values: stepValues(r, 'w4-consume-w2', metric('mibPerSec')),
+    goal: thr,
+    chart: '4b. consume 8p (assign)',
+  });
+  add({
+    section: 'w4-cperf-w1',
+    label: "4a'. ConsumerPerformance run 1 (group), fetch MiB/s",
+    unit: 'MiB/s',
+    better: 'higher',
+    values: stepValues(r, 'w4-cperf-w1', metric('fetchMibPerSec')),
+    goal: thr,
+    chart: "4a'. ConsumerPerformance 1p",
+  });
+  add({
+    section: 'w4-cperf-w2',
+    label: "4b'. ConsumerPerformance run 2 (group), fetch MiB/s",
+    unit: 'MiB/s',
+    better: 'higher',
+    values: stepValues(r, 'w4-cperf-w2', metric('fetchMibPerSec')),
+    goal: thr,
+    chart: "4b'. ConsumerPerformance 8p",
+  });
   const rate = r.fixedRate;
   for (const [k, name] of [
     ['p50Ms', 'p50'],
@@ -78,7 +140,13 @@ function buildRows(r: MacroResults): Row[] {
       note: 'ProducerPerformance prints whole ms',
     });
   }
-  add({ section: 'w5-fixed-rate', label: '5. (same) achieved rate', unit: 'records/s', better: 'higher', values: stepValues(r, 'w5-fixed-rate', metric('recordsPerSec')) });
+  add({
+    section: 'w5-fixed-rate',
+    label: '5. (same) achieved rate',
+    unit: 'records/s',
+    better: 'higher',
+    values: stepValues(r, 'w5-fixed-rate', metric('recordsPerSec')),
+  });
   for (const [k, name] of [
     ['p50Ms', 'p50'],
     ['p99Ms', 'p99'],
@@ -98,7 +166,14 @@ function buildRows(r: MacroResults): Row[] {
     ['p99Ms', 'p99'],
     ['p999Ms', 'p99.9'],
   ] as const) {
-    add({ section: 'w5-e2e-real', label: `5'. EndToEndLatency ${name} (Kafka's tool, group)`, unit: 'ms', better: 'lower', values: stepValues(r, 'w5-e2e-real', metric(k)), note: 'whole ms' });
+    add({
+      section: 'w5-e2e-real',
+      label: `5'. EndToEndLatency ${name} (Kafka's tool, group)`,
+      unit: 'ms',
+      better: 'lower',
+      values: stepValues(r, 'w5-e2e-real', metric(k)),
+      note: 'whole ms',
+    });
   }
   const blockValues = (pick: (b: MacroResults['blocks'][number]) => number | undefined): Record<Target, number[]> => {
     const out: Record<Target, number[]> = { kafka: [], fjord: [] };
@@ -109,8 +184,22 @@ function buildRows(r: MacroResults): Row[] {
     return out;
   };
   const MiB = 2 ** 20;
-  add({ section: 'rss', label: '6. Broker peak RSS over a whole round (VmHWM)', unit: 'MiB', better: 'lower', values: blockValues((b) => b.peakRssBytes / MiB), goal: { ratio: 0.25, text: '<= 0.25' }, chart: '6. peak RSS' });
-  add({ section: 'rss', label: '6. Broker RSS when idle after start', unit: 'MiB', better: 'lower', values: blockValues((b) => b.idleRssBytes / MiB) });
+  add({
+    section: 'rss',
+    label: '6. Broker peak RSS over a whole round (VmHWM)',
+    unit: 'MiB',
+    better: 'lower',
+    values: blockValues((b) => b.peakRssBytes / MiB),
+    goal: { ratio: 0.25, text: '<= 0.25' },
+    chart: '6. peak RSS',
+  });
+  add({
+    section: 'rss',
+    label: '6. Broker RSS when idle after start',
+    unit: 'MiB',
+    better: 'lower',
+    values: blockValues((b) => b.idleRssBytes / MiB),
+  });
   for (const [stepName, label, chart] of [
     ['w1', 'run 1', '6. CPU s/GB, run 1'],
     ['w2', 'run 2', '6. CPU s/GB, run 2'],
@@ -118,10 +207,31 @@ function buildRows(r: MacroResults): Row[] {
     ['w4-consume-w1', 'run 4a', ''],
     ['w4-consume-w2', 'run 4b', '6. CPU s/GB, consume 8p'],
   ] as const) {
-    add({ section: stepName, label: `6. Broker CPU seconds per GB moved, ${label}`, unit: 'CPU s/GB', better: 'lower', values: stepValues(r, stepName, cpuPerGb), ...(chart !== '' ? { chart } : {}) });
+    add({
+      section: stepName,
+      label: `6. Broker CPU seconds per GB moved, ${label}`,
+      unit: 'CPU s/GB',
+      better: 'lower',
+      values: stepValues(r, stepName, cpuPerGb),
+      ...(chart !== '' ? { chart } : {}),
+    });
   }
-  add({ section: 'startup', label: '7. Process start to first acknowledged produce', unit: 'ms', better: 'lower', values: blockValues((b) => b.startup?.firstProduceMs), goal: { ratio: 0.1, text: '<= 0.1' }, chart: '7. start to first produce' });
-  add({ section: 'startup', label: '7. Process start to accepting TCP connections', unit: 'ms', better: 'lower', values: blockValues((b) => b.startup?.listenMs) });
+  add({
+    section: 'startup',
+    label: '7. Process start to first acknowledged produce',
+    unit: 'ms',
+    better: 'lower',
+    values: blockValues((b) => b.startup?.firstProduceMs),
+    goal: { ratio: 0.1, text: '<= 0.1' },
+    chart: '7. start to first produce',
+  });
+  add({
+    section: 'startup',
+    label: '7. Process start to accepting TCP connections',
+    unit: 'ms',
+    better: 'lower',
+    values: blockValues((b) => b.startup?.listenMs),
+  });
   return rows;
 }
 
@@ -182,7 +292,9 @@ export function ratiosSvg(rows: Row[], title: string): string {
   const maxLog = 4; // 1/16 .. 16
   const x = (adv: number) => labelW + plotW / 2 + (Math.max(-maxLog, Math.min(maxLog, Math.log2(adv))) / maxLog) * (plotW / 2);
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="100%" height="100%" fill="white"/>`);
   parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
   parts.push(
@@ -191,7 +303,9 @@ export function ratiosSvg(rows: Row[], title: string): string {
   for (let e = -maxLog; e <= maxLog; e++) {
     const gx = x(2 ** e);
     parts.push(`<line x1="${gx}" y1="${top - 6}" x2="${gx}" y2="${top + items.length * rowH}" stroke="${e === 0 ? '#000' : '#ddd'}"/>`);
-    parts.push(`<text x="${gx}" y="${top + items.length * rowH + 16}" text-anchor="middle" fill="#555">${e >= 0 ? `${2 ** e}×` : `1/${2 ** -e}`}</text>`);
+    parts.push(
+      `<text x="${gx}" y="${top + items.length * rowH + 16}" text-anchor="middle" fill="#555">${e >= 0 ? `${2 ** e}×` : `1/${2 ** -e}`}</text>`,
+    );
   }
   items.forEach(({ row, s }, i) => {
     const y = top + i * rowH;
@@ -199,11 +313,15 @@ export function ratiosSvg(rows: Row[], title: string): string {
     const x1 = x(s.advantage);
     const color = s.advantage >= 1 ? '#2e7d32' : '#c62828';
     parts.push(`<text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(row.chart!)}</text>`);
-    parts.push(`<rect x="${Math.min(x0, x1)}" y="${y + 5}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${rowH - 10}" fill="${color}"/>`);
+    parts.push(
+      `<rect x="${Math.min(x0, x1)}" y="${y + 5}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${rowH - 10}" fill="${color}"/>`,
+    );
     const rawText = `F/K = ${fmtRatio(s.ratio)}`;
     parts.push(`<text x="${labelW + plotW + 8}" y="${y + 17}">${esc(rawText)}</text>`);
   });
-  parts.push(`<text x="${width / 2}" y="${height - 10}" text-anchor="middle" fill="#555">median of each side's rounds; generated by bench/report.ts</text>`);
+  parts.push(
+    `<text x="${width / 2}" y="${height - 10}" text-anchor="middle" fill="#555">median of each side's rounds; generated by bench/report.ts</text>`,
+  );
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
@@ -219,12 +337,18 @@ function macroSection(r: MacroResults, rows: Row[]): string[] {
   const m = r.machine;
   const loads = r.steps.map((s) => s.load1).filter(Number.isFinite);
   out.push('## Machine and versions', '');
-  out.push(`- Run started ${r.date}, finished ${r.finishedAt}; Fjord commit \`${r.fjordCommit}\` (plus uncommitted work in the tree at the time).`);
-  out.push(`- ${m.nproc} vCPU (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.java}; Apache Kafka ${r.kafkaVersion} (KRaft combined mode, single node).`);
+  out.push(
+    `- Run started ${r.date}, finished ${r.finishedAt}; Fjord commit \`${r.fjordCommit}\` (plus uncommitted work in the tree at the time).`,
+  );
+  out.push(
+    `- ${m.nproc} vCPU (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.java}; Apache Kafka ${r.kafkaVersion} (KRaft combined mode, single node).`,
+  );
   out.push(
     `- Load: the machine is shared. 1-minute load average at the start of each step: min ${fmt(Math.min(...loads))}, median ${fmt(median(loads))}, max ${fmt(Math.max(...loads))} (waited ${r.waitedForQuietSec} s for load < 1.2 before starting; load at start ${r.loadAtStart}).`,
   );
-  out.push(`- ${r.rounds} rounds; each round runs Kafka then Fjord, each a fresh broker process with a fresh log dir under \`os.tmpdir()\` (same disk).`);
+  out.push(
+    `- ${r.rounds} rounds; each round runs Kafka then Fjord, each a fresh broker process with a fresh log dir under \`os.tmpdir()\` (same disk).`,
+  );
   out.push('');
   out.push('## Results (medians of the rounds)', '');
   out.push('Ratio = Fjord / Kafka of the medians. "Better" tells which side wins that row.', '');
@@ -233,28 +357,52 @@ function macroSection(r: MacroResults, rows: Row[]): string[] {
   for (const row of rows) {
     const s = summarize(row);
     const better = Number.isNaN(s.advantage) ? '–' : Math.abs(s.advantage - 1) < 0.02 ? 'tie' : s.advantage > 1 ? 'Fjord' : 'Kafka';
-    out.push(`| ${row.label} | ${row.unit} | ${fmt(s.k)} | ${fmt(s.f)} | ${fmtRatio(s.ratio)} | ${better} | ${goalMet(row, s)} | ${row.note ?? ''} |`);
+    out.push(
+      `| ${row.label} | ${row.unit} | ${fmt(s.k)} | ${fmt(s.f)} | ${fmtRatio(s.ratio)} | ${better} | ${goalMet(row, s)} | ${row.note ?? ''} |`,
+    );
   }
   out.push('', '![Fjord/Kafka ratios](benchmarks-ratios.svg)', '');
   out.push('<details><summary>Every round</summary>', '');
   out.push('| Measurement | Kafka (rounds) | Fjord (rounds) |', '|---|---|---|');
-  for (const row of rows) out.push(`| ${row.label} (${row.unit}) | ${row.values.kafka.map(fmt).join(', ')} | ${row.values.fjord.map(fmt).join(', ')} |`);
+  for (const row of rows)
+    out.push(`| ${row.label} (${row.unit}) | ${row.values.kafka.map(fmt).join(', ')} | ${row.values.fjord.map(fmt).join(', ')} |`);
   out.push('', '| Round | Target | Step | Load | Duration s | Broker CPU s | Max RSS MiB |', '|---|---|---|---:|---:|---:|---:|');
   for (const s of r.steps) {
-    out.push(`| ${s.round} | ${s.target} | ${s.step}${s.ok ? '' : ' (FAILED)'}${s.skipped !== undefined ? ' (n/a)' : ''} | ${s.load1} | ${(s.durationMs / 1000).toFixed(1)} | ${s.brokerCpuSec.toFixed(2)} | ${fmt(s.brokerRssMaxBytes / 2 ** 20)} |`);
+    out.push(
+      `| ${s.round} | ${s.target} | ${s.step}${s.ok ? '' : ' (FAILED)'}${s.skipped !== undefined ? ' (n/a)' : ''} | ${s.load1} | ${(s.durationMs / 1000).toFixed(1)} | ${s.brokerCpuSec.toFixed(2)} | ${fmt(s.brokerRssMaxBytes / 2 ** 20)} |`,
+    );
   }
   out.push('', '</details>', '');
   out.push('## Exact commands', '');
-  out.push('Run with `make bench` (= `node dist/bench/run.js --rounds 3`); `$BOOTSTRAP` is the broker under test, `$TOPIC` a fresh topic created per run');
-  out.push('(kafkajs admin, replication factor 1). Kafka tools are the wrappers from `test/tools/install.sh` (`java -Xmx512m -cp "<kafka-libs>/*" <MainClass>`).');
-  out.push('Record counts: ' + Object.entries(r.counts).map(([k, v]) => `${k}=${v.toLocaleString('en-US')}`).join(', ') + '.', '');
+  out.push(
+    'Run with `make bench` (= `node dist/bench/run.js --rounds 3`); `$BOOTSTRAP` is the broker under test, `$TOPIC` a fresh topic created per run',
+  );
+  out.push(
+    '(kafkajs admin, replication factor 1). Kafka tools are the wrappers from `test/tools/install.sh` (`java -Xmx512m -cp "<kafka-libs>/*" <MainClass>`).',
+  );
+  out.push(
+    'Record counts: ' +
+      Object.entries(r.counts)
+        .map(([k, v]) => `${k}=${v.toLocaleString('en-US')}`)
+        .join(', ') +
+      '.',
+    '',
+  );
   out.push('```');
   for (const c of r.commands) out.push(c);
   out.push('```', '');
-  out.push('Brokers: Kafka = `kafka-server-start.sh server.properties` (`java -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 kafka.Kafka`) with the');
-  out.push('single-node KRaft settings of `test/harness/broker.ts` and otherwise stock defaults; Fjord = `bin/fjord.js broker --override listeners=... --override log.dirs=... --override node.id=1` (node with the V8 flags of its shebang line, `--max-semi-space-size=4`).');
-  out.push('Broker CPU = utime+stime from `/proc/<pid>/stat` over the step; RSS = `VmRSS` sampled every 100 ms and `VmHWM` from `/proc/<pid>/status`.');
-  out.push('Start to first produce: `bench/lib/startup.ts` spawns the broker (same command line) and, from the moment of spawn, retries connect + Metadata (auto-create) + a one-record Produce acks=1 until acknowledged; Kafka\'s `kafka-storage.sh format` runs before the clock starts.');
+  out.push(
+    'Brokers: Kafka = `kafka-server-start.sh server.properties` (`java -Xmx1g -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 kafka.Kafka`) with the',
+  );
+  out.push(
+    'single-node KRaft settings of `test/harness/broker.ts` and otherwise stock defaults; Fjord = `bin/fjord.js broker --override listeners=... --override log.dirs=... --override node.id=1` (node with the V8 flags of its shebang line, `--max-semi-space-size=4`).',
+  );
+  out.push(
+    'Broker CPU = utime+stime from `/proc/<pid>/stat` over the step; RSS = `VmRSS` sampled every 100 ms and `VmHWM` from `/proc/<pid>/status`.',
+  );
+  out.push(
+    "Start to first produce: `bench/lib/startup.ts` spawns the broker (same command line) and, from the moment of spawn, retries connect + Metadata (auto-create) + a one-record Produce acks=1 until acknowledged; Kafka's `kafka-storage.sh format` runs before the clock starts.",
+  );
   out.push('');
   return out;
 }
@@ -264,7 +412,9 @@ function microSection(m: MicroResults): string[] {
   out.push(`Run ${m.date}, load ${m.load1}. Mean and p99 per operation; MB/s = 10^6 bytes of the operation's input per second.`, '');
   out.push('| Group | Operation | Mean µs | p50 µs | p99 µs | ops/s | MB/s | ±% |', '|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of m.rows) {
-    out.push(`| ${r.group} | ${r.name} | ${fmt(r.meanUs)} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${fmt(r.opsPerSec)} | ${r.bytesPerOp > 0 ? fmt(r.mbPerSec) : ''} | ${r.rme.toFixed(1)} |`);
+    out.push(
+      `| ${r.group} | ${r.name} | ${fmt(r.meanUs)} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${fmt(r.opsPerSec)} | ${r.bytesPerOp > 0 ? fmt(r.mbPerSec) : ''} | ${r.rme.toFixed(1)} |`,
+    );
   }
   out.push('');
   return out;
@@ -272,20 +422,34 @@ function microSection(m: MicroResults): string[] {
 
 function profileSection(p: ProfileResults, title: string): string[] {
   const out: string[] = [`## ${title}`, ''];
-  out.push(`Profiled ${p.date} (load ${p.load1}), ${p.workload}: \`${p.command}\`, driven by ${p.producer.includes('`') ? p.producer : `\`${p.producer}\``}.`);
+  out.push(
+    `Profiled ${p.date} (load ${p.load1}), ${p.workload}: \`${p.command}\`, driven by ${p.producer.includes('`') ? p.producer : `\`${p.producer}\``}.`,
+  );
   if (p.producerStats !== undefined) {
     const s = p.producerStats;
-    out.push(`Under the profiler: ${fmt(s.recordsPerSec)} records/s (${fmt(s.mibPerSec)} MiB/s), broker CPU ${s.brokerCpuSec.toFixed(2)} s = ${s.cpuSecPerGb.toFixed(2)} CPU s/GB.`);
+    out.push(
+      `Under the profiler: ${fmt(s.recordsPerSec)} records/s (${fmt(s.mibPerSec)} MiB/s), broker CPU ${s.brokerCpuSec.toFixed(2)} s = ${s.cpuSecPerGb.toFixed(2)} CPU s/GB.`,
+    );
   }
   if (p.consumerStats !== undefined) {
     const s = p.consumerStats;
-    out.push(`Under the profiler: ${s.mibPerSec.map((v) => fmt(v)).join(', ')} MiB/s (median ${fmt(s.medianMibPerSec)}), broker CPU ${s.brokerCpuSec.toFixed(2)} s = ${s.cpuSecPerGb.toFixed(2)} CPU s/GB read.`);
+    out.push(
+      `Under the profiler: ${s.mibPerSec.map((v) => fmt(v)).join(', ')} MiB/s (median ${fmt(s.medianMibPerSec)}), broker CPU ${s.brokerCpuSec.toFixed(2)} s = ${s.cpuSecPerGb.toFixed(2)} CPU s/GB read.`,
+    );
   }
-  out.push(`${(p.durationMs / 1000).toFixed(1)} s of profile, ${(p.sampledMs / 1000).toFixed(1)} s of samples, of which ${(p.idleMs / 1000).toFixed(1)} s idle (event loop waiting: the socket, the disk and the kernel side are not in a JS profile).`, '');
+  out.push(
+    `${(p.durationMs / 1000).toFixed(1)} s of profile, ${(p.sampledMs / 1000).toFixed(1)} s of samples, of which ${(p.idleMs / 1000).toFixed(1)} s idle (event loop waiting: the socket, the disk and the kernel side are not in a JS profile).`,
+    '',
+  );
   out.push('Top 15 functions by self time (percent of non-idle samples):', '');
-  out.push('| # | Function | Location | Self ms | Self % | Total % | Called from (share of self time) |', '|---:|---|---|---:|---:|---:|---|');
+  out.push(
+    '| # | Function | Location | Self ms | Self % | Total % | Called from (share of self time) |',
+    '|---:|---|---|---:|---:|---:|---|',
+  );
   p.top.forEach((f, i) =>
-    out.push(`| ${i + 1} | \`${f.functionName}\` | ${f.location} | ${f.selfMs.toFixed(0)} | ${f.selfPct.toFixed(1)} | ${f.totalPct.toFixed(1)} | ${(f.callers ?? []).join('<br>')} |`),
+    out.push(
+      `| ${i + 1} | \`${f.functionName}\` | ${f.location} | ${f.selfMs.toFixed(0)} | ${f.selfPct.toFixed(1)} | ${f.totalPct.toFixed(1)} | ${(f.callers ?? []).join('<br>')} |`,
+    ),
   );
   out.push('', 'Self time by category:', '', '| Category | Self ms | % |', '|---|---:|---:|');
   for (const c of p.byCategory) out.push(`| ${c.category} | ${c.selfMs.toFixed(0)} | ${c.selfPct.toFixed(1)} |`);
@@ -312,7 +476,10 @@ export function writeReport(): string[] {
     rows = buildRows(macro);
     out.push(...macroSection(macro, rows));
     const svgPath = join(root, 'docs', 'benchmarks-ratios.svg');
-    writeFileSync(svgPath, ratiosSvg(rows, `Fjord vs Apache Kafka ${macro.kafkaVersion} (${macro.machine.nproc} vCPU, ${macro.date.slice(0, 10)})`));
+    writeFileSync(
+      svgPath,
+      ratiosSvg(rows, `Fjord vs Apache Kafka ${macro.kafkaVersion} (${macro.machine.nproc} vCPU, ${macro.date.slice(0, 10)})`),
+    );
     written.push(svgPath);
   } else {
     out.push('_No macro results yet: run `make bench`._', '');

@@ -80,8 +80,7 @@ function parseArgs(argv: string[]): Options {
       const eq = kv.indexOf('=');
       if (eq <= 0) throw new Error('--fjord-env needs K=V');
       o.fjordEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
-    }
-    else throw new Error(`unknown argument ${a}`);
+    } else throw new Error(`unknown argument ${a}`);
   }
   if (o.smoke) {
     if (!targetsGiven) o.targets = ['fjord'];
@@ -136,7 +135,11 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 30_000 });
+    const created = await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+      timeout: 30_000,
+    });
     if (!created) throw new Error(`topic ${topic} already exists`);
   } finally {
     await admin.disconnect().catch(() => undefined);
@@ -147,7 +150,12 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
 async function supportsGroups(broker: BrokerHandle): Promise<boolean> {
   const conn = await KafkaConnection.open(broker.host, broker.port, 'bench-probe');
   try {
-    const r = await conn.send({ apiKey: 18, apiVersion: 3, encode: (w, v) => encodeApiVersionsRequest(w, v, { clientSoftwareName: 'bench', clientSoftwareVersion: '1' }), decode: decodeApiVersionsResponse });
+    const r = await conn.send({
+      apiKey: 18,
+      apiVersion: 3,
+      encode: (w, v) => encodeApiVersionsRequest(w, v, { clientSoftwareName: 'bench', clientSoftwareVersion: '1' }),
+      decode: decodeApiVersionsResponse,
+    });
     const keys = new Set(r.apiKeys.map((k) => k.apiKey));
     return keys.has(8) && keys.has(10) && keys.has(11);
   } finally {
@@ -233,17 +241,41 @@ async function step(ctx: Ctx, name: string, body: StepBody): Promise<StepRecord>
 
 function producerStep(ctx: Ctx, topic: string, records: number, size: number, props: string[], throughput = -1): StepBody {
   return async (): Promise<StepOutcome> => {
-    const args = ['--topic', topic, '--num-records', String(records), '--record-size', String(size), '--throughput', String(throughput), '--producer-props', `bootstrap.servers=${ctx.broker.bootstrap}`, ...props];
-    const command = commandLine('kafka-producer-perf-test.sh', args.map((a) => a.replace(ctx.broker.bootstrap, '$BOOTSTRAP').replace(topic, '$TOPIC')));
+    const args = [
+      '--topic',
+      topic,
+      '--num-records',
+      String(records),
+      '--record-size',
+      String(size),
+      '--throughput',
+      String(throughput),
+      '--producer-props',
+      `bootstrap.servers=${ctx.broker.bootstrap}`,
+      ...props,
+    ];
+    const command = commandLine(
+      'kafka-producer-perf-test.sh',
+      args.map((a) => a.replace(ctx.broker.bootstrap, '$BOOTSTRAP').replace(topic, '$TOPIC')),
+    );
     const r = await runTool('kafka-producer-perf-test.sh', args, { timeoutMs: ctx.o.smoke ? 60_000 : 15 * 60_000 });
     const error = failure(r, 'kafka-producer-perf-test.sh');
     const p = parseProducerPerf(r.stdout);
-    if (error !== undefined || p === null) return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
+    if (error !== undefined || p === null)
+      return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
     const ok = p.records === records;
     return {
       ok,
       ...(ok ? {} : { error: `sent ${p.records} of ${records}` }),
-      metrics: { recordsPerSec: p.recordsPerSec, mibPerSec: p.mibPerSec, avgMs: p.avgLatencyMs, p50Ms: p.p50Ms, p99Ms: p.p99Ms, p999Ms: p.p999Ms, maxMs: p.maxLatencyMs },
+      metrics: {
+        recordsPerSec: p.recordsPerSec,
+        mibPerSec: p.mibPerSec,
+        avgMs: p.avgLatencyMs,
+        p50Ms: p.p50Ms,
+        p99Ms: p.p99Ms,
+        p999Ms: p.p999Ms,
+        maxMs: p.maxLatencyMs,
+      },
       bytes: records * size,
       command,
     };
@@ -257,20 +289,48 @@ function benchConsumeStep(ctx: Ctx, topic: string, messages: number): StepBody {
     const r = await runBenchJava('BenchConsume', args, { timeoutMs: ctx.o.smoke ? 60_000 : 10 * 60_000 });
     const p = parseBenchConsume(r.stdout);
     const error = failure(r, 'BenchConsume');
-    if (error !== undefined || p === null) return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}`, metrics: {}, bytes: 0, command };
+    if (error !== undefined || p === null)
+      return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}`, metrics: {}, bytes: 0, command };
     return { ok: p.messages >= messages, metrics: { mibPerSec: p.mibPerSec, msgPerSec: p.msgPerSec }, bytes: p.mib * 2 ** 20, command };
   };
 }
 
 function consumerPerfStep(ctx: Ctx, topic: string, messages: number, groups: boolean): StepBody {
   return async (): Promise<StepOutcome> => {
-    const args = ['--bootstrap-server', ctx.broker.bootstrap, '--topic', topic, '--messages', String(messages), '--timeout', '30000', '--group', `bench-${randomBytes(4).toString('hex')}`];
-    const command = commandLine('kafka-consumer-perf-test.sh', args.map((a) => a.replace(ctx.broker.bootstrap, '$BOOTSTRAP').replace(topic, '$TOPIC').replace(/^bench-[0-9a-f]{8}$/, '$GROUP')));
-    if (!groups) return { ok: true, skipped: 'broker has no consumer groups (FindCoordinator/JoinGroup not advertised)', metrics: {}, bytes: 0, command };
+    const args = [
+      '--bootstrap-server',
+      ctx.broker.bootstrap,
+      '--topic',
+      topic,
+      '--messages',
+      String(messages),
+      '--timeout',
+      '30000',
+      '--group',
+      `bench-${randomBytes(4).toString('hex')}`,
+    ];
+    const command = commandLine(
+      'kafka-consumer-perf-test.sh',
+      args.map((a) =>
+        a
+          .replace(ctx.broker.bootstrap, '$BOOTSTRAP')
+          .replace(topic, '$TOPIC')
+          .replace(/^bench-[0-9a-f]{8}$/, '$GROUP'),
+      ),
+    );
+    if (!groups)
+      return {
+        ok: true,
+        skipped: 'broker has no consumer groups (FindCoordinator/JoinGroup not advertised)',
+        metrics: {},
+        bytes: 0,
+        command,
+      };
     const r = await runTool('kafka-consumer-perf-test.sh', args, { timeoutMs: ctx.o.smoke ? 90_000 : 10 * 60_000 });
     const p = parseConsumerPerf(r.stdout);
     const error = failure(r, 'kafka-consumer-perf-test.sh');
-    if (error !== undefined || p === null) return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
+    if (error !== undefined || p === null)
+      return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
     return {
       ok: p.messages >= messages,
       metrics: { mibPerSec: p.mibPerSec, msgPerSec: p.msgPerSec, fetchMibPerSec: p.fetchMibPerSec, fetchMsgPerSec: p.fetchMsgPerSec },
@@ -290,7 +350,8 @@ function e2eStep(ctx: Ctx, topic: string, real: boolean, groups: boolean): StepB
       const r = await runKafkaClass('org.apache.kafka.tools.EndToEndLatency', args, { timeoutMs: 10 * 60_000 });
       const p = parseEndToEnd(r.stdout);
       const error = failure(r, 'EndToEndLatency');
-      if (error !== undefined || p === null) return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
+      if (error !== undefined || p === null)
+        return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
       return { ok: true, metrics: { ...p }, bytes: n * 1024, command };
     }
     const args = [ctx.broker.bootstrap, topic, String(n), '1', '1024', String(ctx.c.e2eWarmup)];
@@ -298,7 +359,8 @@ function e2eStep(ctx: Ctx, topic: string, real: boolean, groups: boolean): StepB
     const r = await runBenchJava('BenchEndToEnd', args, { timeoutMs: ctx.o.smoke ? 60_000 : 10 * 60_000 });
     const p = parseEndToEnd(r.stdout);
     const error = failure(r, 'BenchEndToEnd');
-    if (error !== undefined || p === null) return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
+    if (error !== undefined || p === null)
+      return { ok: false, error: error ?? `unparsable output:\n${tail(r.stdout)}\n${tail(r.stderr)}`, metrics: {}, bytes: 0, command };
     return { ok: true, metrics: { ...p }, bytes: (n + ctx.c.e2eWarmup) * 1024, command };
   };
 }
@@ -324,7 +386,16 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
   }
 }
 
-async function runBlock(o: Options, c: Counts, round: number, target: Target, steps: StepRecord[], blocks: BlockRecord[], commands: Set<string>, state: State): Promise<void> {
+async function runBlock(
+  o: Options,
+  c: Counts,
+  round: number,
+  target: Target,
+  steps: StepRecord[],
+  blocks: BlockRecord[],
+  commands: Set<string>,
+  state: State,
+): Promise<void> {
   log(`round ${round}: starting ${target}`);
   const env = target === 'fjord' ? o.fjordEnv : {};
   const broker = await withEnv(env, () => startBroker({ target }));
@@ -375,7 +446,9 @@ async function runBlock(o: Options, c: Counts, round: number, target: Target, st
   try {
     const s = await withEnv(env, () => measureStartup(target));
     block.startup = { listenMs: s.listenMs, firstProduceMs: s.firstProduceMs };
-    log(`round ${round} ${target} startup: listening after ${s.listenMs.toFixed(0)} ms, first produce acknowledged after ${s.firstProduceMs.toFixed(0)} ms`);
+    log(
+      `round ${round} ${target} startup: listening after ${s.listenMs.toFixed(0)} ms, first produce acknowledged after ${s.firstProduceMs.toFixed(0)} ms`,
+    );
   } catch (error) {
     block.startupError = (error as Error).message;
     log(`round ${round} ${target} startup FAILED: ${block.startupError}`);
@@ -449,7 +522,20 @@ async function main(): Promise<void> {
         await runBlock(o, c, round, target, steps, blocks, commands, state);
       } catch (error) {
         log(`round ${round} ${target} block FAILED: ${(error as Error).stack ?? String(error)}`);
-        steps.push({ round, target, step: 'block', ok: false, error: String(error), metrics: {}, bytes: 0, brokerCpuSec: 0, brokerRssMaxBytes: 0, durationMs: 0, load1: loadAverage1(), command: '' });
+        steps.push({
+          round,
+          target,
+          step: 'block',
+          ok: false,
+          error: String(error),
+          metrics: {},
+          bytes: 0,
+          brokerCpuSec: 0,
+          brokerRssMaxBytes: 0,
+          durationMs: 0,
+          load1: loadAverage1(),
+          command: '',
+        });
       }
       save();
     }
@@ -461,9 +547,14 @@ async function main(): Promise<void> {
   if (o.smoke) {
     for (const s of steps) {
       const v = s.metrics['recordsPerSec'] ?? s.metrics['mibPerSec'] ?? s.metrics['p99Ms'];
-      process.stdout.write(`${s.step.padEnd(16)} ${s.skipped !== undefined ? 'n/a ' : s.ok ? 'ok  ' : 'FAIL'} ${v === undefined ? '' : v.toFixed(2)}\n`);
+      process.stdout.write(
+        `${s.step.padEnd(16)} ${s.skipped !== undefined ? 'n/a ' : s.ok ? 'ok  ' : 'FAIL'} ${v === undefined ? '' : v.toFixed(2)}\n`,
+      );
     }
-    for (const b of blocks) process.stdout.write(`startup: first produce after ${b.startup?.firstProduceMs.toFixed(0) ?? 'FAILED'} ms; median records/s w1 ${median(steps.filter((s) => s.step === 'w1').map((s) => s.metrics['recordsPerSec'] ?? NaN)).toFixed(0)}\n`);
+    for (const b of blocks)
+      process.stdout.write(
+        `startup: first produce after ${b.startup?.firstProduceMs.toFixed(0) ?? 'FAILED'} ms; median records/s w1 ${median(steps.filter((s) => s.step === 'w1').map((s) => s.metrics['recordsPerSec'] ?? NaN)).toFixed(0)}\n`,
+      );
   }
   if (o.smoke) rmSync(o.out, { force: true });
   if (o.report) {

@@ -3,7 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, kafkaHome, kafkaLibsClasspath, kafkaVersion, repoRoot, run, type RunOptions, type RunResult } from '../../test/harness/tools.js';
+import {
+  cacheDir,
+  kafkaHome,
+  kafkaLibsClasspath,
+  kafkaVersion,
+  repoRoot,
+  run,
+  type RunOptions,
+  type RunResult,
+} from '../../test/harness/tools.js';
 
 let classesDir: string | undefined;
 
@@ -24,9 +33,13 @@ export function benchClasses(): string {
     const tmp = `${dir}.tmp${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    const r = spawnSync('javac', ['-nowarn', '--release', '17', '-cp', kafkaLibsClasspath(), '-d', tmp, ...sources.map((f) => join(srcDir, f))], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'javac',
+      ['-nowarn', '--release', '17', '-cp', kafkaLibsClasspath(), '-d', tmp, ...sources.map((f) => join(srcDir, f))],
+      {
+        encoding: 'utf8',
+      },
+    );
     if (r.status !== 0) throw new Error(`javac failed:\n${r.stdout}\n${r.stderr}`);
     writeFileSync(join(tmp, '.complete'), '');
     rmSync(dir, { recursive: true, force: true });

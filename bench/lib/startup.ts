@@ -34,7 +34,6 @@ export interface StartupResult {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-
 async function tryProduce(conn: KafkaConnection, topic: string): Promise<boolean> {
   const metadata = await conn.send({
     apiKey: 3,
@@ -89,12 +88,22 @@ export async function measureStartup(target: Target, timeoutMs = 120_000): Promi
         .map(([k, v]) => `${k}=${v}`)
         .join('\n') + '\n',
     );
-    const fmt = await run(kafkaBin('kafka-storage.sh'), ['format', '-t', randomBytes(16).toString('base64url'), '-c', propsFile], { timeoutMs: 120_000 });
+    const fmt = await run(kafkaBin('kafka-storage.sh'), ['format', '-t', randomBytes(16).toString('base64url'), '-c', propsFile], {
+      timeoutMs: 120_000,
+    });
     if (fmt.code !== 0) throw new Error(`kafka-storage.sh format failed:\n${fmt.stdout}\n${fmt.stderr}`);
     cmd = kafkaBin('kafka-server-start.sh');
     args = [propsFile];
   } else {
-    [cmd, args] = fjordCommand(['broker', '--override', `listeners=PLAINTEXT://${host}:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1']);
+    [cmd, args] = fjordCommand([
+      'broker',
+      '--override',
+      `listeners=PLAINTEXT://${host}:${port}`,
+      '--override',
+      `log.dirs=${dataDir}`,
+      '--override',
+      'node.id=1',
+    ]);
   }
   let output = '';
   const t0 = performance.now();

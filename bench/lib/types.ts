@@ -110,5 +110,12 @@ export interface ProfileResults {
   /** Producer figures and broker CPU during the profiled run (absent with --analyze). */
   producerStats?: { recordsPerSec: number; mibPerSec: number; brokerCpuSec: number; cpuSecPerGb: number; env: Record<string, string> };
   /** Consumer figures and broker CPU over all passes of the consume workload. */
-  consumerStats?: { passes: number; mibPerSec: number[]; medianMibPerSec: number; brokerCpuSec: number; cpuSecPerGb: number; env: Record<string, string> };
+  consumerStats?: {
+    passes: number;
+    mibPerSec: number[];
+    medianMibPerSec: number;
+    brokerCpuSec: number;
+    cpuSecPerGb: number;
+    env: Record<string, string>;
+  };
 }

@@ -109,12 +109,27 @@ async function main(): Promise<void> {
   }
   // What validation hashes: the batch from byte 21 (CRC_START) on, an unaligned view.
   const crcRegion16k = batch16k.subarray(21);
-  cases.push({ group: 'batch validation', name: 'crc32c of a 16 KiB batch from byte 21 (as validation does)', bytesPerOp: crcRegion16k.length, fn: () => crc32c(crcRegion16k) });
+  cases.push({
+    group: 'batch validation',
+    name: 'crc32c of a 16 KiB batch from byte 21 (as validation does)',
+    bytesPerOp: crcRegion16k.length,
+    fn: () => crc32c(crcRegion16k),
+  });
   const crcRegion1m = batch1m.subarray(21);
-  cases.push({ group: 'batch validation', name: 'crc32c of a 1 MiB batch from byte 21 (as validation does)', bytesPerOp: crcRegion1m.length, fn: () => crc32c(crcRegion1m) });
+  cases.push({
+    group: 'batch validation',
+    name: 'crc32c of a 1 MiB batch from byte 21 (as validation does)',
+    bytesPerOp: crcRegion1m.length,
+    fn: () => crc32c(crcRegion1m),
+  });
   for (const size of [1024, 16 * 1024, 1024 * 1024]) {
     const buf = Buffer.alloc(size, 0x5a);
-    cases.push({ group: 'batch validation', name: `crc32c (@node-rs/crc32) ${size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`}`, bytesPerOp: size, fn: () => crc32c(buf) });
+    cases.push({
+      group: 'batch validation',
+      name: `crc32c (@node-rs/crc32) ${size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`}`,
+      bytesPerOp: size,
+      fn: () => crc32c(buf),
+    });
   }
 
   // ---- PartitionLog append / read

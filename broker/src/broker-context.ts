@@ -5,6 +5,7 @@ import type { ProducerIdAllocator } from './topics/producer-id-allocator.js';
 import type { AppendNotifier } from './topics/append-notifier.js';
 import type { ReadBufferPool } from './log/read-buffer-pool.js';
 import type { GroupService } from './group/group-service.js';
+import type { Scheduler } from './io/scheduler.js';
 
 /** What handlers may reach: the broker's state and services, no sockets. */
 export interface BrokerContext {
@@ -22,6 +23,8 @@ export interface BrokerContext {
   groups: GroupService;
   logger: Logger;
   nowMs(): number;
+  /** Timers for handlers (the Fetch long poll); the clock above is `scheduler.nowMs`. */
+  scheduler: Scheduler;
   /** Creates a topic with broker defaults (auto.create.topics.enable); returns a Kafka error code. */
   autoCreateTopic(name: string): Promise<number>;
 }

@@ -16,6 +16,7 @@ import { handlerFor } from './handlers/registry.js';
 import { GroupService } from './group/group-service.js';
 import { ReadBufferPool } from './log/read-buffer-pool.js';
 import { READ_WINDOW_BYTES } from './log/segment.js';
+import { systemScheduler } from './io/scheduler.js';
 
 /** How often the group coordinator's timers (session/rebalance timeouts, retention) are checked. */
 const GROUP_TICK_MS = 100;
@@ -74,6 +75,7 @@ export class Broker {
       groups,
       logger: this.logger,
       nowMs: () => Date.now(),
+      scheduler: systemScheduler,
       autoCreateTopic: (name) => this.autoCreateTopic(name),
     };
     const dispatcher = new RequestDispatcher(this.context);
@@ -135,12 +137,32 @@ export class Broker {
     const memory = process.memoryUsage();
     const pool = this.context.readBufferPool;
     return [
-      { name: 'fjord_up', help: 'Whether the broker is serving (1) or starting or stopping (0).', type: 'gauge', values: [{ value: this.ready ? 1 : 0 }] },
-      { name: 'fjord_connections', help: 'Open client connections.', type: 'gauge', values: [{ value: this.servers.reduce((sum, server) => sum + server.connectionCount, 0) }] },
+      {
+        name: 'fjord_up',
+        help: 'Whether the broker is serving (1) or starting or stopping (0).',
+        type: 'gauge',
+        values: [{ value: this.ready ? 1 : 0 }],
+      },
+      {
+        name: 'fjord_connections',
+        help: 'Open client connections.',
+        type: 'gauge',
+        values: [{ value: this.servers.reduce((sum, server) => sum + server.connectionCount, 0) }],
+      },
       { name: 'fjord_topics', help: 'Topics, internal ones included.', type: 'gauge', values: [{ value: topics.length }] },
       { name: 'fjord_partitions', help: 'Partitions led by this broker.', type: 'gauge', values: [{ value: partitions.length }] },
-      { name: 'fjord_log_size_bytes', help: 'Bytes in all partition logs.', type: 'gauge', values: [{ value: partitions.reduce((sum, partition) => sum + partition.log.sizeBytes, 0) }] },
-      { name: 'process_resident_memory_bytes', help: 'Resident memory of the broker process.', type: 'gauge', values: [{ value: memory.rss }] },
+      {
+        name: 'fjord_log_size_bytes',
+        help: 'Bytes in all partition logs.',
+        type: 'gauge',
+        values: [{ value: partitions.reduce((sum, partition) => sum + partition.log.sizeBytes, 0) }],
+      },
+      {
+        name: 'process_resident_memory_bytes',
+        help: 'Resident memory of the broker process.',
+        type: 'gauge',
+        values: [{ value: memory.rss }],
+      },
       {
         name: 'nodejs_memory_bytes',
         help: 'V8 heap (used, total) and memory outside it (external, of which array buffers).',
@@ -152,7 +174,12 @@ export class Broker {
           { labels: { kind: 'array_buffers' }, value: memory.arrayBuffers },
         ],
       },
-      { name: 'fjord_log_tail_cache_bytes', help: 'Recently appended batches held in memory for tail fetches (all partitions).', type: 'gauge', values: [{ value: this.context.topics.tailCacheBudget.sizeBytes }] },
+      {
+        name: 'fjord_log_tail_cache_bytes',
+        help: 'Recently appended batches held in memory for tail fetches (all partitions).',
+        type: 'gauge',
+        values: [{ value: this.context.topics.tailCacheBudget.sizeBytes }],
+      },
       {
         name: 'fjord_fetch_read_buffers',
         help: 'Pooled buffers of Fetch disk reads, in use or idle.',
@@ -208,7 +235,12 @@ export class Broker {
           if (cleanDue) {
             const result = await partition.log.maybeClean(now);
             if (result.reason !== null) {
-              this.logger.info('cleaned log', { topic: topic.name, partition: partition.index, reason: result.reason, recordsRemoved: result.recordsRemoved });
+              this.logger.info('cleaned log', {
+                topic: topic.name,
+                partition: partition.index,
+                reason: result.reason,
+                recordsRemoved: result.recordsRemoved,
+              });
             }
           }
         } catch (error) {
@@ -250,10 +282,15 @@ async function loadOrCreateMetaProperties(logDir: string, config: BrokerConfig):
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (text !== null) {
-    const properties = new Map(text.split('\n').filter((line) => line.includes('=') && !line.startsWith('#')).map((line) => {
-      const index = line.indexOf('=');
-      return [line.slice(0, index).trim(), line.slice(index + 1).trim()] as const;
-    }));
+    const properties = new Map(
+      text
+        .split('\n')
+        .filter((line) => line.includes('=') && !line.startsWith('#'))
+        .map((line) => {
+          const index = line.indexOf('=');
+          return [line.slice(0, index).trim(), line.slice(index + 1).trim()] as const;
+        }),
+    );
     const storedNodeId = Number(properties.get('node.id'));
     if (storedNodeId !== config.nodeId) {
       throw new Error(`log directory ${logDir} belongs to node.id ${storedNodeId}, but this broker has node.id ${config.nodeId}`);

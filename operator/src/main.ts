@@ -107,18 +107,35 @@ export class Operator {
     if (this.running) return;
     const ns = this.options.namespace;
     const log = this.log;
-    const ctxPartial = { client: this.client, log, events: new EventRecorder(this.client, 'fjord-operator', log), settings: this.settings } as Partial<ControllerContext>;
+    const ctxPartial = {
+      client: this.client,
+      log,
+      events: new EventRecorder(this.client, 'fjord-operator', log),
+      settings: this.settings,
+    } as Partial<ControllerContext>;
     const ctx = ctxPartial as ControllerContext;
     const clusterController = new ClusterController(ctx);
     const topicController = new TopicController(ctx);
     const childSelector = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
-    ctx.clusters = new Informer<Cluster>(this.client, Resources.cluster, (c) => {
-      clusterController.onClusterChange(c);
-      topicController.onClusterChange(c);
-    }, log, { namespace: ns });
+    ctx.clusters = new Informer<Cluster>(
+      this.client,
+      Resources.cluster,
+      (c) => {
+        clusterController.onClusterChange(c);
+        topicController.onClusterChange(c);
+      },
+      log,
+      { namespace: ns },
+    );
     ctx.topics = new Informer<Topic>(this.client, Resources.topic, (t) => topicController.onTopicChange(t), log, { namespace: ns });
-    ctx.statefulSets = new Informer<KubeObject>(this.client, Resources.statefulSet, (s) => clusterController.onChildChange(s), log, { namespace: ns, labelSelector: childSelector });
-    ctx.pods = new Informer<KubeObject>(this.client, Resources.pod, (p) => clusterController.onChildChange(p), log, { namespace: ns, labelSelector: childSelector });
+    ctx.statefulSets = new Informer<KubeObject>(this.client, Resources.statefulSet, (s) => clusterController.onChildChange(s), log, {
+      namespace: ns,
+      labelSelector: childSelector,
+    });
+    ctx.pods = new Informer<KubeObject>(this.client, Resources.pod, (p) => clusterController.onChildChange(p), log, {
+      namespace: ns,
+      labelSelector: childSelector,
+    });
     const informers = [ctx.clusters, ctx.topics, ctx.statefulSets, ctx.pods] as Array<Informer<KubeObject>>;
     for (const informer of informers) informer.start();
     await Promise.all(informers.map((i) => i.waitForSync()));
@@ -158,7 +175,8 @@ export async function runOperatorCli(argv: string[]): Promise<void> {
     else flags.set(arg.slice(2), argv[++i] ?? '');
   }
   for (const key of flags.keys()) {
-    if (!['kubeconfig', 'namespace', 'leader-elect', 'lease-namespace', 'log-level'].includes(key)) throw new Error(`unknown flag --${key}\n${USAGE}`);
+    if (!['kubeconfig', 'namespace', 'leader-elect', 'lease-namespace', 'log-level'].includes(key))
+      throw new Error(`unknown flag --${key}\n${USAGE}`);
   }
   const leaderElect = (flags.get('leader-elect') ?? 'true') !== 'false';
   const operator = await Operator.create({

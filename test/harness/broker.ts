@@ -257,7 +257,15 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     cmd = kafkaBin('kafka-server-start.sh');
     args = [propsFile];
   } else {
-    const fjordArgs = ['broker', '--override', `listeners=PLAINTEXT://${host}:${port}`, '--override', `log.dirs=${dataDir}`, '--override', 'node.id=1'];
+    const fjordArgs = [
+      'broker',
+      '--override',
+      `listeners=PLAINTEXT://${host}:${port}`,
+      '--override',
+      `log.dirs=${dataDir}`,
+      '--override',
+      'node.id=1',
+    ];
     for (const [k, v] of Object.entries(config)) fjordArgs.push('--override', `${k}=${v}`);
     [cmd, args] = fjordCommand(fjordArgs);
   }
@@ -291,7 +299,9 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
       }
       if (Date.now() > deadline) {
         c.kill('SIGKILL');
-        throw new Error(`${target} broker not ready after ${startTimeoutMs} ms (waiting for ${stage})\n--- broker logs ---\n${tail(logText)}`);
+        throw new Error(
+          `${target} broker not ready after ${startTimeoutMs} ms (waiting for ${stage})\n--- broker logs ---\n${tail(logText)}`,
+        );
       }
       if (await apiVersionsProbe(host, port, 2000)) {
         if (target !== 'kafka') return;

@@ -63,7 +63,14 @@ export class JavaConsumer {
   }
 
   /** Starts the JVM; it subscribes only after start(). */
-  static async launch(bootstrap: string, name: string, topic: string, group: string, assignor: string, extra: string[] = []): Promise<JavaConsumer> {
+  static async launch(
+    bootstrap: string,
+    name: string,
+    topic: string,
+    group: string,
+    assignor: string,
+    extra: string[] = [],
+  ): Promise<JavaConsumer> {
     return new JavaConsumer(name, await javaClasspath(), [bootstrap, topic, group, name, assignor, ...extra]);
   }
 

@@ -20,7 +20,10 @@ export function fjordCommand(args: readonly string[], extraNodeFlags: readonly s
   const shebang = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
   const match = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(shebang);
   if (match === null) throw new Error(`bin/fjord.js: unexpected first line ${JSON.stringify(shebang)}`);
-  const flags = match[1]!.trim().split(/\s+/).filter((flag) => flag !== '');
+  const flags = match[1]!
+    .trim()
+    .split(/\s+/)
+    .filter((flag) => flag !== '');
   return [process.execPath, [...flags, ...extraNodeFlags, bin, ...args]];
 }
 

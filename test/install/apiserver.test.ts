@@ -21,7 +21,15 @@ import { startBroker, type BrokerHandle } from '../harness/broker.js';
 import { Resources, type KubeObject } from '../../operator/src/kube/types.js';
 import type { LeaseObject } from '../../operator/src/kube/leader.js';
 import type { Cluster, Topic } from '../../operator/src/api/types.generated.js';
-import { createNamespace, getOrNull, startControlPlane, startFakeKubelet, waitFor, type ControlPlane, type FakeKubelet } from '../operator/harness.js';
+import {
+  createNamespace,
+  getOrNull,
+  startControlPlane,
+  startFakeKubelet,
+  waitFor,
+  type ControlPlane,
+  type FakeKubelet,
+} from '../operator/harness.js';
 import { CHART, find, parseObjects, renderChart, runLikeKubelet, valuesFile, type PodProcess } from './install-harness.js';
 
 const SA_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -30,7 +38,15 @@ let broker: BrokerHandle;
 let work: string;
 
 interface DeploymentObject extends KubeObject {
-  spec: { template: { spec: { serviceAccountName: string; securityContext: { runAsUser: number; runAsGroup: number }; containers: Array<{ args: string[]; env?: Array<{ name: string; value: string }> }> } } };
+  spec: {
+    template: {
+      spec: {
+        serviceAccountName: string;
+        securityContext: { runAsUser: number; runAsGroup: number };
+        containers: Array<{ args: string[]; env?: Array<{ name: string; value: string }> }>;
+      };
+    };
+  };
 }
 
 async function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -57,9 +73,13 @@ async function canI(sa: string, args: string[]): Promise<boolean> {
 }
 
 async function serviceAccountToken(namespace: string, name: string): Promise<string> {
-  const response = await plane.client.request<{ status: { token: string } }>('POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
+  const response = await plane.client.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+    },
+  );
   return response.status.token;
 }
 
@@ -70,7 +90,12 @@ async function runOperatorPod(deployment: DeploymentObject): Promise<PodProcess>
   const ns = deployment.metadata.namespace!;
   const token = await serviceAccountToken(ns, pod.serviceAccountName);
   const server = new URL(/server: (\S+)/.exec(readFileSync(plane.kubeconfig, 'utf8'))![1]!);
-  const env: Record<string, string> = { HOSTNAME: `${deployment.metadata.name}-7d9f8c-x2x4q`, HOME: '/home/node', KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port };
+  const env: Record<string, string> = {
+    HOSTNAME: `${deployment.metadata.name}-7d9f8c-x2x4q`,
+    HOME: '/home/node',
+    KUBERNETES_SERVICE_HOST: server.hostname,
+    KUBERNETES_SERVICE_PORT: server.port,
+  };
   for (const e of container.env ?? []) env[e.name] = e.value;
   return runLikeKubelet({
     args: container.args,
@@ -86,10 +111,20 @@ async function runOperatorPod(deployment: DeploymentObject): Promise<PodProcess>
 }
 
 function cluster(namespace: string, name: string): KubeObject {
-  return { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', metadata: { name, namespace }, spec: { replicas: 1, storage: { type: 'ephemeral' } } } as KubeObject;
+  return {
+    apiVersion: 'fjord.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, namespace },
+    spec: { replicas: 1, storage: { type: 'ephemeral' } },
+  } as KubeObject;
 }
 function externalTopic(namespace: string, name: string): KubeObject {
-  return { apiVersion: 'fjord.dev/v1alpha1', kind: 'Topic', metadata: { name, namespace }, spec: { cluster: { bootstrapServers: broker.bootstrap }, partitions: 2, config: { 'retention.ms': 3600000 } } } as KubeObject;
+  return {
+    apiVersion: 'fjord.dev/v1alpha1',
+    kind: 'Topic',
+    metadata: { name, namespace },
+    spec: { cluster: { bootstrapServers: broker.bootstrap }, partitions: 2, config: { 'retention.ms': 3600000 } },
+  } as KubeObject;
 }
 
 /** Waits for every child of the Cluster, then for Ready=True (the fake kubelet readies the pod). */
@@ -103,24 +138,39 @@ async function expectClusterReconciled(pod: PodProcess, namespace: string, name:
     [Resources.podDisruptionBudget, name],
   ];
   for (const [type, child] of children) {
-    await waitFor(`${type.kind} ${namespace}/${child} created by the operator`, () => getOrNull(plane.client, type, namespace, child), 30_000).catch((error: Error) => {
+    await waitFor(
+      `${type.kind} ${namespace}/${child} created by the operator`,
+      () => getOrNull(plane.client, type, namespace, child),
+      30_000,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}\noperator output:\n${pod.output()}`);
     });
   }
-  await waitFor(`Cluster ${namespace}/${name} Ready`, async () => {
-    const c = await plane.client.get<Cluster>(Resources.cluster, namespace, name);
-    return c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && c.status.observedGeneration === c.metadata.generation;
-  }, 30_000).catch((error: Error) => {
+  await waitFor(
+    `Cluster ${namespace}/${name} Ready`,
+    async () => {
+      const c = await plane.client.get<Cluster>(Resources.cluster, namespace, name);
+      return (
+        c.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') &&
+        c.status.observedGeneration === c.metadata.generation
+      );
+    },
+    30_000,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\noperator output:\n${pod.output()}`);
   });
 }
 
 async function waitTopicStatus(pod: PodProcess, namespace: string, name: string, ready: 'True' | 'False'): Promise<Topic> {
-  return waitFor(`Topic ${namespace}/${name} status Ready=${ready}`, async () => {
-    const t = await plane.client.get<Topic>(Resources.topic, namespace, name);
-    const condition = t.status?.conditions?.find((c) => c.type === 'Ready');
-    return condition?.status === ready && t.status?.observedGeneration === t.metadata.generation ? t : null;
-  }, 30_000).catch((error: Error) => {
+  return waitFor(
+    `Topic ${namespace}/${name} status Ready=${ready}`,
+    async () => {
+      const t = await plane.client.get<Topic>(Resources.topic, namespace, name);
+      const condition = t.status?.conditions?.find((c) => c.type === 'Ready');
+      return condition?.status === ready && t.status?.observedGeneration === t.metadata.generation ? t : null;
+    },
+    30_000,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\noperator output:\n${pod.output()}`);
   });
 }
@@ -150,7 +200,14 @@ describe('server-side dry-run: the API server accepts everything', () => {
   it('manifests/install.yaml (Namespace, CRDs, RBAC, Deployment)', async () => {
     const out = await mustKubectl(['apply', '--server-side', '--dry-run=server', '-f', join(repoRoot(), 'manifests', 'install.yaml')]);
     const count = parseObjects(readFileSync(join(repoRoot(), 'manifests', 'install.yaml'), 'utf8')).length;
-    assert.equal(out.trim().split('\n').filter((l) => l.endsWith('(server dry run)')).length, count, out);
+    assert.equal(
+      out
+        .trim()
+        .split('\n')
+        .filter((l) => l.endsWith('(server dry run)')).length,
+      count,
+      out,
+    );
   });
 
   it('the chart rendered with the non-trivial values file, Cluster and Topics included', async () => {
@@ -162,7 +219,15 @@ describe('server-side dry-run: the API server accepts everything', () => {
   });
 
   it('manifests/examples (kustomize) and manifests/kustomization.yaml', async () => {
-    const out = await mustKubectl(['apply', '--server-side', '--dry-run=server', '-n', 'apps', '-k', join(repoRoot(), 'manifests', 'examples')]);
+    const out = await mustKubectl([
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      '-n',
+      'apps',
+      '-k',
+      join(repoRoot(), 'manifests', 'examples'),
+    ]);
     assert.match(out, /cluster\.fjord\.dev\/demo serverside-applied/);
     assert.equal(out.trim().split('\n').length, 4, out);
     const built = parseObjects(await mustKubectl(['kustomize', join(repoRoot(), 'manifests')]));
@@ -203,7 +268,11 @@ describe('RBAC of manifests/install.yaml (all namespaces): enough, and no more',
       assert.ok(lease.spec?.holderIdentity, 'leader election in the release namespace');
       // the finalizer path: deleting the Topic deletes the Kafka topic, then the resource goes
       await plane.client.delete(Resources.topic, 'apps', 'events');
-      await waitFor('Topic apps/events deleted through its finalizer', async () => (await getOrNull(plane.client, Resources.topic, 'apps', 'events')) === null, 30_000);
+      await waitFor(
+        'Topic apps/events deleted through its finalizer',
+        async () => (await getOrNull(plane.client, Resources.topic, 'apps', 'events')) === null,
+        30_000,
+      );
       assertNoForbidden(pod);
     } finally {
       await kubelet?.stop();
@@ -292,7 +361,12 @@ describe('RBAC of the chart watching two namespaces (non-trivial values file): e
 
   it('may act in team-a and team-b', async () => {
     for (const ns of ['team-a', 'team-b']) {
-      for (const args of [['patch', 'statefulsets.apps'], ['list', 'clusters.fjord.dev'], ['create', 'leases.coordination.k8s.io'], ['delete', 'pods']]) {
+      for (const args of [
+        ['patch', 'statefulsets.apps'],
+        ['list', 'clusters.fjord.dev'],
+        ['create', 'leases.coordination.k8s.io'],
+        ['delete', 'pods'],
+      ]) {
         assert.equal(await canI(SA, [...args, '-n', ns]), true, `can-i ${args.join(' ')} -n ${ns}`);
       }
     }

@@ -21,7 +21,13 @@ interface Deployment {
   spec: {
     replicas: number;
     selector: { matchLabels: Record<string, string> };
-    template: { spec: { serviceAccountName: string; securityContext: Record<string, unknown>; containers: Array<{ image: string; args: string[]; securityContext: Record<string, unknown> }> } };
+    template: {
+      spec: {
+        serviceAccountName: string;
+        securityContext: Record<string, unknown>;
+        containers: Array<{ image: string; args: string[]; securityContext: Record<string, unknown> }>;
+      };
+    };
   };
 }
 
@@ -98,7 +104,11 @@ describe('helm template, default values (watch all namespaces)', () => {
     for (const [group, resource, verbs] of OPERATOR_RULES) {
       assert.deepEqual([...(granted.get(`${group}/${resource}`) ?? [])].sort(), [...verbs].sort(), `${group}/${resource}`);
     }
-    assert.deepEqual([...granted.keys()].sort(), [...OPERATOR_RULES.map(([g, r]) => `${g}/${r}`), 'fjord.dev/clusters/finalizers'].sort(), 'nothing else cluster-wide');
+    assert.deepEqual(
+      [...granted.keys()].sort(),
+      [...OPERATOR_RULES.map(([g, r]) => `${g}/${r}`), 'fjord.dev/clusters/finalizers'].sort(),
+      'nothing else cluster-wide',
+    );
     assert.deepEqual([...granted.get('fjord.dev/clusters/finalizers')!], ['update']);
     const [leaseRole] = find<{ rules: Rule[] }>(objects, 'Role');
     assert.equal(leaseRole!.metadata.namespace, 'fjord-system');
@@ -122,7 +132,12 @@ describe('helm template, a non-trivial values file (two namespaces, two replicas
       const [binding] = find<{ subjects: Array<{ name: string; namespace: string }> }>(objects, 'RoleBinding', 'rel-fjord-operator', ns);
       assert.deepEqual(binding!.subjects, [{ kind: 'ServiceAccount', name: 'fjord-controller', namespace: 'fjord-system' }]);
     }
-    assert.deepEqual(find(objects, 'Role').map((r) => r.metadata.namespace).sort(), ['team-a', 'team-b']);
+    assert.deepEqual(
+      find(objects, 'Role')
+        .map((r) => r.metadata.namespace)
+        .sort(),
+      ['team-a', 'team-b'],
+    );
   });
 
   it('runs one Deployment per watched namespace, with distinct selectors, the values applied', () => {
@@ -131,7 +146,13 @@ describe('helm template, a non-trivial values file (two namespaces, two replicas
     for (const d of deployments) {
       const ns = d.metadata.name.replace('rel-fjord-operator-', '');
       const container = d.spec.template.spec.containers[0]!;
-      assert.deepEqual(container.args, ['operator', `--namespace=${ns}`, '--leader-elect=true', `--lease-namespace=${ns}`, '--log-level=debug']);
+      assert.deepEqual(container.args, [
+        'operator',
+        `--namespace=${ns}`,
+        '--leader-elect=true',
+        `--lease-namespace=${ns}`,
+        '--log-level=debug',
+      ]);
       assert.equal(container.image, 'registry.example.com/streaming/fjord:0.1.0-rc1');
       assert.equal(d.spec.replicas, 2);
       assert.equal(d.spec.selector.matchLabels['fjord.dev/watch-namespace'], ns);
@@ -147,10 +168,13 @@ describe('helm template, a non-trivial values file (two namespaces, two replicas
     assert.deepEqual(cluster.spec['storage'], { type: 'ephemeral' }, 'no defaults merged into the user spec');
     assert.equal(cluster.metadata.labels?.['app.kubernetes.io/component'], undefined, 'no operator labels on the Cluster');
     const topics = find<{ spec: Record<string, unknown> }>(objects, 'Topic');
-    assert.deepEqual(topics.map((t) => [t.metadata.name, t.metadata.namespace, (t.spec['cluster'] as { name: string }).name]), [
-      ['orders', 'team-a', 'events'],
-      ['customer-profiles', 'team-a', 'events'],
-    ]);
+    assert.deepEqual(
+      topics.map((t) => [t.metadata.name, t.metadata.namespace, (t.spec['cluster'] as { name: string }).name]),
+      [
+        ['orders', 'team-a', 'events'],
+        ['customer-profiles', 'team-a', 'events'],
+      ],
+    );
     assert.equal(topics[1]!.spec['topicName'], 'customer.profiles.v1');
     assert.equal(topics[0]!.spec['partitions'], 6);
   });
@@ -164,7 +188,10 @@ describe('values.schema.json and template checks reject bad values with a clear 
     [['logLevel=verbose'], /at '\/logLevel': value must be one of 'debug', 'info', 'warn', 'error'/],
     [['replica=2'], /additional properties 'replica' not allowed/],
     [['cluster.topics[0].name=t', 'cluster.topics[0].partitions=0'], /at '\/cluster\/topics\/0\/partitions': minimum: got 0, want 1/],
-    [['cluster.enabled=true', 'cluster.namespace=elsewhere', 'watchNamespaces[0]=team-a'], /cluster.namespace "elsewhere" is not watched by the operator: add it to watchNamespaces \[team-a\]/],
+    [
+      ['cluster.enabled=true', 'cluster.namespace=elsewhere', 'watchNamespaces[0]=team-a'],
+      /cluster.namespace "elsewhere" is not watched by the operator: add it to watchNamespaces \[team-a\]/,
+    ],
   ];
   for (const [sets, message] of cases) {
     it(`--set ${sets.join(' --set ')}`, () => {
@@ -184,7 +211,13 @@ describe('generated copies never drift', () => {
   it('charts/fjord-operator/crds/ is an exact copy of crds/ (manifests/generate.sh)', () => {
     const source = join(repoRoot(), 'crds');
     const copy = join(CHART(), 'crds');
-    assert.deepEqual(readdirSync(copy).sort(), readdirSync(source).filter((f) => f.endsWith('.yaml')).sort(), 'same files: run `make manifests`');
+    assert.deepEqual(
+      readdirSync(copy).sort(),
+      readdirSync(source)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+      'same files: run `make manifests`',
+    );
     for (const f of readdirSync(source).filter((f) => f.endsWith('.yaml'))) {
       assert.equal(readFileSync(join(copy, f), 'utf8'), readFileSync(join(source, f), 'utf8'), `${f} differs: run \`make manifests\``);
     }
@@ -194,10 +227,17 @@ describe('generated copies never drift', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fjord-manifests-'));
     try {
       const out = join(dir, 'install.yaml');
-      const r = spawnSync('bash', [join(repoRoot(), 'manifests', 'generate.sh'), '--install-yaml', out], { encoding: 'utf8', env: { ...process.env, HELM: helmBinary() } });
+      const r = spawnSync('bash', [join(repoRoot(), 'manifests', 'generate.sh'), '--install-yaml', out], {
+        encoding: 'utf8',
+        env: { ...process.env, HELM: helmBinary() },
+      });
       assert.equal(r.status, 0, r.stderr);
       const fresh = readFileSync(out, 'utf8');
-      assert.equal(readFileSync(join(repoRoot(), 'manifests', 'install.yaml'), 'utf8'), fresh, 'manifests/install.yaml is stale: run `make manifests`');
+      assert.equal(
+        readFileSync(join(repoRoot(), 'manifests', 'install.yaml'), 'utf8'),
+        fresh,
+        'manifests/install.yaml is stale: run `make manifests`',
+      );
       // and it is the chart: every rendered object is in it, plus the Namespace and the CRDs
       const kinds = parseObjects(fresh).map((o) => `${o.kind}/${o.metadata.name}`);
       const chart = parseObjects(renderChart({ includeCrds: true })).map((o) => `${o.kind}/${o.metadata.name}`);
@@ -217,7 +257,16 @@ describe('NOTES.txt and the GitOps examples', () => {
     assert.match(notes, /kind: Cluster[\s\S]*kind: Topic/);
     assert.match(notes, /kafka-console-consumer\.sh --bootstrap-server demo-bootstrap\.default\.svc:9092 --topic orders/);
     assert.match(notes, /helm show crds/);
-    const withCluster = helm(['install', '--dry-run=client', 'rel', CHART(), '--namespace', 'fjord-system', '--values', valuesFile('values-namespaced.yaml')]);
+    const withCluster = helm([
+      'install',
+      '--dry-run=client',
+      'rel',
+      CHART(),
+      '--namespace',
+      'fjord-system',
+      '--values',
+      valuesFile('values-namespaced.yaml'),
+    ]);
     assert.equal(withCluster.code, 0, withCluster.stderr);
     const notes2 = withCluster.stdout.slice(withCluster.stdout.indexOf('NOTES:'));
     assert.match(notes2, /in: team-a, team-b/);
@@ -229,12 +278,19 @@ describe('NOTES.txt and the GitOps examples', () => {
   it('the Argo CD Applications and the Flux example point at paths that exist', () => {
     const docs = join(repoRoot(), 'docs', 'gitops');
     const paths: string[] = [];
-    for (const o of (parseObjects(readFileSync(join(docs, 'argocd', 'application.yaml'), 'utf8'))) as unknown as Array<KubeObjectLike>) paths.push(o.spec.source!.path!);
-    for (const o of (parseObjects(readFileSync(join(docs, 'flux', 'fjord.yaml'), 'utf8'))) as unknown as Array<KubeObjectLike>) {
+    for (const o of parseObjects(readFileSync(join(docs, 'argocd', 'application.yaml'), 'utf8')) as unknown as Array<KubeObjectLike>)
+      paths.push(o.spec.source!.path!);
+    for (const o of parseObjects(readFileSync(join(docs, 'flux', 'fjord.yaml'), 'utf8')) as unknown as Array<KubeObjectLike>) {
       if (o.kind === 'Kustomization') paths.push(o.spec.path!);
       if (o.kind === 'HelmRelease') paths.push(o.spec.chart!.spec.chart);
     }
-    assert.deepEqual(paths.map((p) => p.replace(/^\.\//, '')).sort(), ['charts/fjord-operator', 'charts/fjord-operator', 'charts/fjord-operator/crds', 'manifests/examples', 'manifests/examples']);
+    assert.deepEqual(paths.map((p) => p.replace(/^\.\//, '')).sort(), [
+      'charts/fjord-operator',
+      'charts/fjord-operator',
+      'charts/fjord-operator/crds',
+      'manifests/examples',
+      'manifests/examples',
+    ]);
     for (const p of paths) assert.ok(existsSync(join(repoRoot(), p)), p);
   });
 });

@@ -11,7 +11,16 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_DIR, DATA_DIR, HTTP_PORT, KAFKA_PORT, desiredConfigMap, desiredStatefulSet, kafkaClusterId, type ClusterInput } from '../../operator/src/model/cluster.js';
+import {
+  CONFIG_DIR,
+  DATA_DIR,
+  HTTP_PORT,
+  KAFKA_PORT,
+  desiredConfigMap,
+  desiredStatefulSet,
+  kafkaClusterId,
+  type ClusterInput,
+} from '../../operator/src/model/cluster.js';
 import { repoRoot } from '../harness/tools.js';
 import { dockerfileRuntime, expandKubeVars, runLikeKubelet, type PodProcess } from './install-harness.js';
 
@@ -24,7 +33,12 @@ const cluster = {
 
 interface PodSpec {
   securityContext: { runAsUser: number; runAsGroup: number; fsGroup: number };
-  containers: Array<{ args: string[]; command?: string[]; env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>; volumeMounts: Array<{ name: string; mountPath: string }> }>;
+  containers: Array<{
+    args: string[];
+    command?: string[];
+    env: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+    volumeMounts: Array<{ name: string; mountPath: string }>;
+  }>;
 }
 
 /** Prints the cluster part of a Kafka Metadata response (run inside the pod's network namespace). */
@@ -41,7 +55,11 @@ try {
 /** What the kubelet resolves for pod demo-<ordinal>: fieldRef values from the pod's metadata. */
 function kubeletEnv(spec: PodSpec, ordinal: number): Record<string, string> {
   const podName = `${cluster.metadata.name}-${ordinal}`;
-  const fields: Record<string, string> = { 'metadata.name': podName, 'metadata.namespace': cluster.metadata.namespace, "metadata.labels['apps.kubernetes.io/pod-index']": String(ordinal) };
+  const fields: Record<string, string> = {
+    'metadata.name': podName,
+    'metadata.namespace': cluster.metadata.namespace,
+    "metadata.labels['apps.kubernetes.io/pod-index']": String(ordinal),
+  };
   const env: Record<string, string> = { HOSTNAME: podName, HOME: '/home/node', NODE_ENV: 'production' };
   for (const e of spec.containers[0]!.env) {
     if (e.value !== undefined) env[e.name] = e.value;
@@ -68,7 +86,13 @@ describe('the image: Dockerfile agrees with the pods that run it', () => {
     assert.equal(d.user, `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`);
     assert.ok(pod.containers[0]!.volumeMounts.some((m) => m.name === 'data' && m.mountPath === DATA_DIR));
     assert.ok(d.text.includes(`chown 1000:1000 ${DATA_DIR}`), 'the image prepares the data dir for uid 1000');
-    assert.deepEqual(d.copies.map((c) => c.dest).sort(), ['/opt/fjord/bin', '/opt/fjord/dist/broker/src', '/opt/fjord/dist/operator/src', '/opt/fjord/node_modules', '/opt/fjord/package.json']);
+    assert.deepEqual(d.copies.map((c) => c.dest).sort(), [
+      '/opt/fjord/bin',
+      '/opt/fjord/dist/broker/src',
+      '/opt/fjord/dist/operator/src',
+      '/opt/fjord/node_modules',
+      '/opt/fjord/package.json',
+    ]);
     assert.deepEqual(d.expose.sort(), [HTTP_PORT, KAFKA_PORT].sort());
     assert.ok(d.cmd.includes(`log.dirs=${DATA_DIR}`), 'standalone CMD keeps data on the volume');
   });
@@ -112,7 +136,8 @@ describe('fjord broker, started as the StatefulSet starts pod demo-0', () => {
     const deadline = Date.now() + 60_000;
     let probe = pod.inNetwork(['curl', '-fsS', '--max-time', '2', `http://127.0.0.1:${HTTP_PORT}/readyz`]);
     while (probe.code !== 0) {
-      if (pod.child.exitCode !== null || Date.now() > deadline) assert.fail(`broker not ready (exit ${pod.child.exitCode}):\n${pod.output()}`);
+      if (pod.child.exitCode !== null || Date.now() > deadline)
+        assert.fail(`broker not ready (exit ${pod.child.exitCode}):\n${pod.output()}`);
       await new Promise((r) => setTimeout(r, 250));
       probe = pod.inNetwork(['curl', '-fsS', '--max-time', '2', `http://127.0.0.1:${HTTP_PORT}/readyz`]);
     }

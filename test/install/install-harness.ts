@@ -17,9 +17,14 @@ export const CHART = () => join(repoRoot(), 'charts', 'fjord-operator');
 
 /** The helm binary of test/k8s/build-helm.sh (same cache rules as test/k8s/lib.sh). */
 export function helmBinary(): string {
-  const r = spawnSync('bash', ['-c', 'source "$1/test/k8s/lib.sh"; echo "${HELM_HARNESS_BIN:-$K8S_CACHE/bin/helm-$HELM_VERSION}/helm"', 'x', repoRoot()], { encoding: 'utf8' });
+  const r = spawnSync(
+    'bash',
+    ['-c', 'source "$1/test/k8s/lib.sh"; echo "${HELM_HARNESS_BIN:-$K8S_CACHE/bin/helm-$HELM_VERSION}/helm"', 'x', repoRoot()],
+    { encoding: 'utf8' },
+  );
   const path = r.stdout.trim();
-  if (r.status !== 0 || !existsSync(path)) throw new Error(`helm is missing (${path}): run \`bash test/k8s/build-helm.sh\` first (the Makefile does)`);
+  if (r.status !== 0 || !existsSync(path))
+    throw new Error(`helm is missing (${path}): run \`bash test/k8s/build-helm.sh\` first (the Makefile does)`);
   return path;
 }
 
@@ -30,12 +35,18 @@ export interface Run {
 }
 
 export function helm(args: string[]): Run {
-  const r = spawnSync(helmBinary(), args, { encoding: 'utf8', cwd: repoRoot(), env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'fjord-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'fjord-helm-config') } });
+  const r = spawnSync(helmBinary(), args, {
+    encoding: 'utf8',
+    cwd: repoRoot(),
+    env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'fjord-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'fjord-helm-config') },
+  });
   return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `helm template` of the chart; throws with helm's stderr when it fails. */
-export function renderChart(options: { release?: string; namespace?: string; valuesFiles?: string[]; set?: string[]; includeCrds?: boolean } = {}): string {
+export function renderChart(
+  options: { release?: string; namespace?: string; valuesFiles?: string[]; set?: string[]; includeCrds?: boolean } = {},
+): string {
   const args = ['template', options.release ?? 'fjord-operator', CHART(), '--namespace', options.namespace ?? 'fjord-system'];
   for (const f of options.valuesFiles ?? []) args.push('--values', f);
   for (const s of options.set ?? []) args.push('--set', s);
@@ -54,8 +65,18 @@ export function parseObjects(text: string): KubeObject[] {
     .filter((o): o is KubeObject => o !== null && typeof o === 'object');
 }
 
-export function find<T = Record<string, unknown>>(objects: KubeObject[], kind: string, name?: string, namespace?: string): Array<KubeObject & T> {
-  return objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name) && (namespace === undefined || o.metadata.namespace === namespace)) as Array<KubeObject & T>;
+export function find<T = Record<string, unknown>>(
+  objects: KubeObject[],
+  kind: string,
+  name?: string,
+  namespace?: string,
+): Array<KubeObject & T> {
+  return objects.filter(
+    (o) =>
+      o.kind === kind &&
+      (name === undefined || o.metadata.name === name) &&
+      (namespace === undefined || o.metadata.namespace === namespace),
+  ) as Array<KubeObject & T>;
 }
 
 export function valuesFile(name: string): string {
@@ -93,7 +114,11 @@ export function dockerfileRuntime(): ImageSpec {
   const runtime = text.slice(text.lastIndexOf('\nFROM '));
   const json = (instruction: string) => JSON.parse(new RegExp(`^${instruction} (\\[.*\\])$`, 'm').exec(runtime)![1]!) as string[];
   const workdir = /^WORKDIR (\S+)$/m.exec(runtime)![1]!;
-  const copies = [...runtime.matchAll(/^COPY (--from=build )?(\S+) (\S+)$/gm)].map((m) => ({ fromBuild: m[1] !== undefined, src: m[2]!, dest: posix.resolve(workdir, m[3]!) }));
+  const copies = [...runtime.matchAll(/^COPY (--from=build )?(\S+) (\S+)$/gm)].map((m) => ({
+    fromBuild: m[1] !== undefined,
+    src: m[2]!,
+    dest: posix.resolve(workdir, m[3]!),
+  }));
   return {
     entrypoint: json('ENTRYPOINT'),
     cmd: json('CMD'),
@@ -135,7 +160,15 @@ export interface PodProcess {
  * a private mount namespace (the host's directories do not change).
  * `ownNetwork`: a fresh network namespace with only loopback up.
  */
-export function runLikeKubelet(options: { args: string[]; env: Record<string, string>; uid: number; gid: number; files?: Record<string, string>; dataDirs?: string[]; ownNetwork?: boolean }): PodProcess {
+export function runLikeKubelet(options: {
+  args: string[];
+  env: Record<string, string>;
+  uid: number;
+  gid: number;
+  files?: Record<string, string>;
+  dataDirs?: string[];
+  ownNetwork?: boolean;
+}): PodProcess {
   const root = mkdtempSync(join(tmpdir(), 'fjord-pod-'));
   const roots = new Set<string>();
   const topOf = (p: string) => '/' + p.split('/')[1]!;
@@ -169,12 +202,23 @@ export function runLikeKubelet(options: { args: string[]; env: Record<string, st
     mkdirSync(join(root, 'work', r), { recursive: true });
     return `mount -t overlay overlay -o lowerdir=${r},upperdir=${join(root, 'up', r)},workdir=${join(root, 'work', r)} ${r}`;
   });
-  const script = ['set -e', ...mounts, ...binds, ...(options.ownNetwork ? ['ip link set lo up'] : []), 'exec setpriv --reuid="$FJORD_UID" --regid="$FJORD_GID" --clear-groups -- env -u FJORD_UID -u FJORD_GID "$@"'].join('\n');
+  const script = [
+    'set -e',
+    ...mounts,
+    ...binds,
+    ...(options.ownNetwork ? ['ip link set lo up'] : []),
+    'exec setpriv --reuid="$FJORD_UID" --regid="$FJORD_GID" --clear-groups -- env -u FJORD_UID -u FJORD_GID "$@"',
+  ].join('\n');
   const entry = [...image.entrypoint, ...options.args];
   const child = spawn('unshare', ['--mount', ...(options.ownNetwork ? ['--net'] : []), '--', 'sh', '-c', script, 'pod', ...entry], {
     cwd: '/',
     // PATH: the image's node is on it; here, the node running the tests
-    env: { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`, ...options.env, FJORD_UID: String(options.uid), FJORD_GID: String(options.gid) },
+    env: {
+      PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+      ...options.env,
+      FJORD_UID: String(options.uid),
+      FJORD_GID: String(options.gid),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

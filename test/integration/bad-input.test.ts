@@ -313,7 +313,8 @@ async function produceWith(
     const res = await conn.send({
       apiKey: 0,
       apiVersion: version,
-      encode: (w, v) => encodeProduceRequest(w, v, { acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: partitions }] }),
+      encode: (w, v) =>
+        encodeProduceRequest(w, v, { acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: partitions }] }),
       decode: decodeProduceResponse,
     });
     assert.equal(res.responses.length, 1);
@@ -331,7 +332,11 @@ async function endOffset(topic: string, partition: number): Promise<bigint> {
       apiKey: 2,
       apiVersion: 7,
       encode: (w, v) =>
-        encodeListOffsetsRequest(w, v, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1n }] }] }),
+        encodeListOffsetsRequest(w, v, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp: -1n }] }],
+        }),
       decode: decodeListOffsetsResponse,
     });
     const p = res.topics[0]!.partitions[0]!;
@@ -343,7 +348,13 @@ async function endOffset(topic: string, partition: number): Promise<bigint> {
 }
 
 /** A request frame built with the generated codec (size prefix included). */
-function requestFrame(apiKey: number, apiVersion: number, headerVersion: number, correlationId: number, encode: (w: Writer, v: number) => void): Buffer {
+function requestFrame(
+  apiKey: number,
+  apiVersion: number,
+  headerVersion: number,
+  correlationId: number,
+  encode: (w: Writer, v: number) => void,
+): Buffer {
   const w = new Writer();
   encodeRequestHeader(w, headerVersion, { requestApiKey: apiKey, requestApiVersion: apiVersion, correlationId, clientId: 'bad-input' });
   encode(w, apiVersion);
@@ -557,7 +568,11 @@ test("(g) a batch over the topic's max.message.bytes gets MESSAGE_TOO_LARGE; exa
 });
 
 test('(h) a negative or zero frame size closes the connection', async () => {
-  for (const prefix of [[0xff, 0xff, 0xff, 0xff], [0x80, 0, 0, 0], [0xff, 0xff, 0xff, 0xf0]]) {
+  for (const prefix of [
+    [0xff, 0xff, 0xff, 0xff],
+    [0x80, 0, 0, 0],
+    [0xff, 0xff, 0xff, 0xf0],
+  ]) {
     await expectClosedWithoutResponse([Buffer.from(prefix), headerV1(18, 0, 1)], `frame size ${Buffer.from(prefix).readInt32BE(0)}`);
   }
   await expectClosedWithoutResponse([Buffer.from([0, 0, 0, 0])], 'frame size 0');
@@ -575,9 +590,15 @@ test('(i) huge array counts and string lengths inside valid frames close the con
     // Metadata v1: topics array count 2^31-1, then nothing
     ['Metadata v1 topics count 2^31-1', Buffer.concat([headerV1(3, 1, 11), count(0x7fffffff)])],
     // Metadata v12 (flexible): header v2 (+ empty tagged fields), compact array length 2^31 (uvarint) = count 2^31-1
-    ['Metadata v12 compact topics count 2^31-1', Buffer.concat([headerV1(3, 12, 12), Buffer.from([0x00]), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08])])],
+    [
+      'Metadata v12 compact topics count 2^31-1',
+      Buffer.concat([headerV1(3, 12, 12), Buffer.from([0x00]), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08])]),
+    ],
     // Produce v3: transactional id null (int16 -1), acks -1, timeout 10000, topic_data count 2^31-1
-    ['Produce v3 topic count 2^31-1', Buffer.concat([headerV1(0, 3, 13), Buffer.from([0xff, 0xff, 0xff, 0xff]), count(10_000), count(0x7fffffff)])],
+    [
+      'Produce v3 topic count 2^31-1',
+      Buffer.concat([headerV1(0, 3, 13), Buffer.from([0xff, 0xff, 0xff, 0xff]), count(10_000), count(0x7fffffff)]),
+    ],
     // Metadata v1 with one topic whose name claims 32767 bytes
     ['Metadata v1 topic name length 32767', Buffer.concat([headerV1(3, 1, 14), count(1), Buffer.from([0x7f, 0xff, 0x61, 0x62])])],
     // header client id claims 32767 bytes, 3 follow
@@ -589,7 +610,11 @@ test('(i) huge array counts and string lengths inside valid frames close the con
   await assertHealthy('after huge counts');
 });
 
-const THREE = [{ key: 'a', value: 'one' }, { key: 'b', value: 'two!' }, { key: 'c', value: 'three' }];
+const THREE = [
+  { key: 'a', value: 'one' },
+  { key: 'b', value: 'two!' },
+  { key: 'c', value: 'three' },
+];
 
 test('(f2) records inside a batch are validated: a corrupt record or an undecompressable payload (CRC valid) is rejected, nothing stored', async () => {
   const corruptRecordLength = buildRecordBatch({ records: THREE });
@@ -611,7 +636,10 @@ test('(f2) records inside a batch are validated: a corrupt record or an undecomp
   // Kafka: INVALID_RECORD for the record, UNKNOWN_SERVER_ERROR (-1) for the failed decompression;
   // what matters for the second is that it is refused.
   assert.deepEqual(
-    { 'corrupt record length': got['corrupt record length'], 'gzip attribute on plain records': got['gzip attribute on plain records'] !== 0 },
+    {
+      'corrupt record length': got['corrupt record length'],
+      'gzip attribute on plain records': got['gzip attribute on plain records'] !== 0,
+    },
     { 'corrupt record length': INVALID_RECORD, 'gzip attribute on plain records': true },
     `error codes: ${JSON.stringify(got)}`,
   );
@@ -619,7 +647,7 @@ test('(f2) records inside a batch are validated: a corrupt record or an undecomp
   await assertHealthy('after batches with malformed records');
 });
 
-test('(f3) malformed batch framing gets Kafka\'s per-partition error codes, nothing stored', async () => {
+test("(f3) malformed batch framing gets Kafka's per-partition error codes, nothing stored", async () => {
   const edit = (f: (b: Buffer) => void, crc = true): Buffer => {
     const b = buildRecordBatch({ records: THREE });
     f(b);
@@ -632,7 +660,11 @@ test('(f3) malformed batch framing gets Kafka\'s per-partition error codes, noth
     ['records count 4, offsets 0..2', edit((b) => b.writeInt32BE(4, 57)), INVALID_RECORD],
     ['lastOffsetDelta 5, 3 records', edit((b) => b.writeInt32BE(5, 23)), INVALID_RECORD],
     ['empty records', Buffer.alloc(0), INVALID_RECORD],
-    ['two batches for one partition', Buffer.concat([buildRecordBatch({ records: THREE }), buildRecordBatch({ records: THREE })]), INVALID_RECORD],
+    [
+      'two batches for one partition',
+      Buffer.concat([buildRecordBatch({ records: THREE }), buildRecordBatch({ records: THREE })]),
+      INVALID_RECORD,
+    ],
     ['zero records', buildRecordBatch({ records: [] }), INVALID_RECORD],
     ['control bit set by a client', edit((b) => b.writeInt16BE(0x20, ATTRIBUTES_OFFSET)), INVALID_RECORD],
   ];
@@ -655,13 +687,21 @@ test('(f4) an acks=0 Produce that fails (bad CRC, too large) closes the connecti
     ['over max.message.bytes', SMALL_TOPIC, batchWithValue(2 * SMALL_MAX_MESSAGE_BYTES)],
   ] as const) {
     const req = requestFrame(0, 9, 2, 21, (w, v) =>
-      encodeProduceRequest(w, v, { acks: 0, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }] }),
+      encodeProduceRequest(w, v, {
+        acks: 0,
+        timeoutMs: 10_000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records: batch }] }],
+      }),
     );
     await expectClosedWithoutResponse([req], `acks=0 Produce, ${name}`);
   }
   // ... while a good acks=0 Produce keeps the connection open (and gets no response)
   const good = requestFrame(0, 9, 2, 22, (w, v) =>
-    encodeProduceRequest(w, v, { acks: 0, timeoutMs: 10_000, topicData: [{ name: CRC_TOPIC, partitionData: [{ index: 0, records: buildRecordBatch({ records: THREE }) }] }] }),
+    encodeProduceRequest(w, v, {
+      acks: 0,
+      timeoutMs: 10_000,
+      topicData: [{ name: CRC_TOPIC, partitionData: [{ index: 0, records: buildRecordBatch({ records: THREE }) }] }],
+    }),
   );
   const r = await rawExchange([good], { waitMs: 1500 });
   assert.deepEqual({ closedByBroker: r.closedByBroker, received: r.received.length }, { closedByBroker: false, received: 0 });
@@ -688,7 +728,11 @@ test('(j) requests pipelined before bad input are answered in full before the co
     const r = await rawExchange([Buffer.concat([fetch, bad])]);
     assert.equal(r.closedByBroker, true, `${name}: connection closed`);
     const { frames, tailBytes } = responseFrames(r.received);
-    assert.deepEqual({ responses: frames.length, tailBytes }, { responses: 1, tailBytes: 0 }, `${name}: one whole Fetch response before the close (got ${r.received.length} bytes)`);
+    assert.deepEqual(
+      { responses: frames.length, tailBytes },
+      { responses: 1, tailBytes: 0 },
+      `${name}: one whole Fetch response before the close (got ${r.received.length} bytes)`,
+    );
     const reader = new Reader(frames[0]!);
     assert.equal(decodeResponseHeader(reader, 1).correlationId, 42);
     const res = decodeFetchResponse(reader, 12);

@@ -33,12 +33,20 @@ after(async () => {
 });
 
 async function produce(topic: string, lines: string[]): Promise<void> {
-  ok(await kcat(['-b', broker.bootstrap, '-P', '-t', topic, '-p', '0', '-K', ':', '-Z'], { input: lines.join('\n') + '\n', timeoutMs: 60_000 }), 'kcat -P');
+  ok(
+    await kcat(['-b', broker.bootstrap, '-P', '-t', topic, '-p', '0', '-K', ':', '-Z'], {
+      input: lines.join('\n') + '\n',
+      timeoutMs: 60_000,
+    }),
+    'kcat -P',
+  );
 }
 
 async function consume(topic: string): Promise<string[]> {
   const result = ok(
-    await kcat(['-b', broker.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-Z', '-f', '%o %k=%s\n'], { timeoutMs: 60_000 }),
+    await kcat(['-b', broker.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-Z', '-f', '%o %k=%s\n'], {
+      timeoutMs: 60_000,
+    }),
     'kcat -C',
   );
   return result.stdout.split('\n').filter((line) => line.length > 0);
@@ -54,56 +62,69 @@ async function waitForContent(topic: string, done: (seen: string[]) => boolean):
   }
 }
 
-test('compaction keeps the latest value per key at its original offset; tombstones go after delete.retention.ms', { timeout: 180_000 }, async () => {
-  const topic = 'compacted-topic';
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
+test(
+  'compaction keeps the latest value per key at its original offset; tombstones go after delete.retention.ms',
+  { timeout: 180_000 },
+  async () => {
+    const topic = 'compacted-topic';
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'segment.ms', value: '100' },
+            { name: 'min.cleanable.dirty.ratio', value: '0.01' },
+            { name: 'delete.retention.ms', value: '1000' },
+          ],
+        },
+      ],
+    });
+    // Three rounds of the same 10 keys, each in its own segment (segment.ms rolls on the next append).
+    for (let round = 1; round <= 3; round++) {
+      await produce(
         topic,
-        numPartitions: 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'segment.ms', value: '100' },
-          { name: 'min.cleanable.dirty.ratio', value: '0.01' },
-          { name: 'delete.retention.ms', value: '1000' },
-        ],
-      },
-    ],
-  });
-  // Three rounds of the same 10 keys, each in its own segment (segment.ms rolls on the next append).
-  for (let round = 1; round <= 3; round++) {
-    await produce(topic, Array.from({ length: 10 }, (_, key) => `k${key}:v${round}`));
+        Array.from({ length: 10 }, (_, key) => `k${key}:v${round}`),
+      );
+      await sleep(300);
+    }
+    // A tombstone for k0 (kcat -Z: an empty value is a null value), then a tail record that rolls
+    // the segment so that everything before it can be cleaned.
+    await produce(topic, ['k0:']);
     await sleep(300);
-  }
-  // A tombstone for k0 (kcat -Z: an empty value is a null value), then a tail record that rolls
-  // the segment so that everything before it can be cleaned.
-  await produce(topic, ['k0:']);
-  await sleep(300);
-  await produce(topic, ['tail:x']);
+    await produce(topic, ['tail:x']);
 
-  // Offsets: round r, key k is at 10*(r-1)+k; the tombstone at 30; the tail at 31. First clean:
-  // only round 3 is left (the tombstone may still be there: it lives at least delete.retention.ms).
-  const round3 = Array.from({ length: 9 }, (_, index) => `${21 + index} k${index + 1}=v3`);
-  await waitForContent(topic, (seen) => {
-    const withoutTombstone = seen.filter((line) => line !== '30 k0=NULL');
-    return JSON.stringify(withoutTombstone) === JSON.stringify([...round3, '31 tail=x']) && !seen.some((line) => line.startsWith('20 '));
-  });
+    // Offsets: round r, key k is at 10*(r-1)+k; the tombstone at 30; the tail at 31. First clean:
+    // only round 3 is left (the tombstone may still be there: it lives at least delete.retention.ms).
+    const round3 = Array.from({ length: 9 }, (_, index) => `${21 + index} k${index + 1}=v3`);
+    await waitForContent(topic, (seen) => {
+      const withoutTombstone = seen.filter((line) => line !== '30 k0=NULL');
+      return JSON.stringify(withoutTombstone) === JSON.stringify([...round3, '31 tail=x']) && !seen.some((line) => line.startsWith('20 '));
+    });
 
-  // After the delete horizon, new dirty data makes the cleaner run again: the tombstone goes and
-  // superseded values with it. (Kafka removes a tombstone only in a cleaning pass after its horizon.)
-  await sleep(1500);
-  await produce(topic, Array.from({ length: 9 }, (_, index) => `k${index + 1}:v4`));
-  await sleep(300);
-  await produce(topic, ['tail:y']);
-  const round4 = Array.from({ length: 9 }, (_, index) => `${32 + index} k${index + 1}=v4`);
-  // "31 tail=x" may stay: its newer value is in the active segment, which Kafka's offset map
-  // does not cover (Fjord's does). Either way every key's latest value is there exactly once.
-  const settled = (seen: string[]) => seen.filter((line) => line !== '31 tail=x');
-  const final = await waitForContent(topic, (seen) => JSON.stringify(settled(seen)) === JSON.stringify([...round4, '41 tail=y']));
-  assert.deepEqual(settled(final), [...round4, '41 tail=y']);
-  assert.ok(!final.some((line) => / k0=/.test(line)), 'the tombstoned key is gone');
-  // Compaction never moves the log start offset; the end offset is 42.
-  const offsets = await admin.fetchTopicOffsets(topic);
-  assert.deepEqual(offsets.map((o) => [o.low, o.high]), [['0', '42']]);
-});
+    // After the delete horizon, new dirty data makes the cleaner run again: the tombstone goes and
+    // superseded values with it. (Kafka removes a tombstone only in a cleaning pass after its horizon.)
+    await sleep(1500);
+    await produce(
+      topic,
+      Array.from({ length: 9 }, (_, index) => `k${index + 1}:v4`),
+    );
+    await sleep(300);
+    await produce(topic, ['tail:y']);
+    const round4 = Array.from({ length: 9 }, (_, index) => `${32 + index} k${index + 1}=v4`);
+    // "31 tail=x" may stay: its newer value is in the active segment, which Kafka's offset map
+    // does not cover (Fjord's does). Either way every key's latest value is there exactly once.
+    const settled = (seen: string[]) => seen.filter((line) => line !== '31 tail=x');
+    const final = await waitForContent(topic, (seen) => JSON.stringify(settled(seen)) === JSON.stringify([...round4, '41 tail=y']));
+    assert.deepEqual(settled(final), [...round4, '41 tail=y']);
+    assert.ok(!final.some((line) => / k0=/.test(line)), 'the tombstoned key is gone');
+    // Compaction never moves the log start offset; the end offset is 42.
+    const offsets = await admin.fetchTopicOffsets(topic);
+    assert.deepEqual(
+      offsets.map((o) => [o.low, o.high]),
+      [['0', '42']],
+    );
+  },
+);

@@ -97,109 +97,119 @@ function segmentFiles(): Record<string, number> {
   return out;
 }
 
-test(`crash: idempotent acks=all Java producer survives ${KILLS} kill -9 + restarts; every acked record exactly once, in order`, { timeout: 240_000 }, async (t) => {
-  const created = await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
-  assert.equal(created, true);
-  await admin.disconnect();
+test(
+  `crash: idempotent acks=all Java producer survives ${KILLS} kill -9 + restarts; every acked record exactly once, in order`,
+  { timeout: 240_000 },
+  async (t) => {
+    const created = await admin.createTopics({
+      topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    assert.equal(created, true);
+    await admin.disconnect();
 
-  const ackFile = join(workDir, 'acks.txt');
-  const stopFile = join(workDir, 'stop');
-  let producerResult: RunResult | undefined;
-  const producer = runJava('CrashProducer', [broker.bootstrap, TOPIC, String(PARTITIONS), ackFile, stopFile, '2000', '2000'], {
-    timeoutMs: 220_000,
-  }).then((r) => {
-    producerResult = r;
-    return r;
-  });
+    const ackFile = join(workDir, 'acks.txt');
+    const stopFile = join(workDir, 'stop');
+    let producerResult: RunResult | undefined;
+    const producer = runJava('CrashProducer', [broker.bootstrap, TOPIC, String(PARTITIONS), ackFile, stopFile, '2000', '2000'], {
+      timeoutMs: 220_000,
+    }).then((r) => {
+      producerResult = r;
+      return r;
+    });
 
-  const describe = () =>
-    `producer: ${producerResult === undefined ? 'running' : `code=${String(producerResult.code)}\n${producerResult.stdout}\n${producerResult.stderr.slice(-5000)}`}` +
-    `\n--- broker logs (tail) ---\n${broker.logs().slice(-5000)}`;
+    const describe = () =>
+      `producer: ${producerResult === undefined ? 'running' : `code=${String(producerResult.code)}\n${producerResult.stdout}\n${producerResult.stderr.slice(-5000)}`}` +
+      `\n--- broker logs (tail) ---\n${broker.logs().slice(-5000)}`;
 
-  const waitForAcks = async (target: number, what: string) => {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const n = readAcks(ackFile).acks.length;
-      if (n >= target) return n;
-      assert.ok(producerResult === undefined, `producer exited while waiting for ${what} (${n}/${target} acks)\n${describe()}`);
-      assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${n}/${target} acks\n${describe()}`);
-      await sleep(50);
+    const waitForAcks = async (target: number, what: string) => {
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const n = readAcks(ackFile).acks.length;
+        if (n >= target) return n;
+        assert.ok(producerResult === undefined, `producer exited while waiting for ${what} (${n}/${target} acks)\n${describe()}`);
+        assert.ok(Date.now() < deadline, `timed out waiting for ${what}: ${n}/${target} acks\n${describe()}`);
+        await sleep(50);
+      }
+    };
+
+    let acked = await waitForAcks(ACKS_PER_PHASE, 'the first acknowledgements');
+    const pidsKilled: number[] = [];
+    for (let k = 1; k <= KILLS; k++) {
+      pidsKilled.push(broker.pid);
+      await broker.kill9();
+      // let the producer notice and retry against the dead port for a moment
+      await sleep(300);
+      const t0 = Date.now();
+      await broker.restart();
+      t.diagnostic(`restart ${k}: ready after ${Date.now() - t0} ms`);
+      acked = await waitForAcks(acked + ACKS_PER_PHASE, `acknowledgements after restart ${k}`);
     }
-  };
+    assert.equal(new Set([...pidsKilled, broker.pid]).size, KILLS + 1, 'each restart is a new broker process');
 
-  let acked = await waitForAcks(ACKS_PER_PHASE, 'the first acknowledgements');
-  const pidsKilled: number[] = [];
-  for (let k = 1; k <= KILLS; k++) {
-    pidsKilled.push(broker.pid);
+    writeFileSync(stopFile, '');
+    const r = await producer;
+    assert.equal(r.code, 0, `CrashProducer failed\n${describe()}`);
+    const done = /^DONE sent=(\d+) acked=(\d+) failed=(\d+)$/m.exec(r.stdout);
+    assert.ok(done !== null, `no DONE line\n${describe()}`);
+    const sent = Number(done[1]);
+    t.diagnostic(r.stdout.trim());
+    t.diagnostic(
+      `producer retries logged: ${(r.stderr.match(/retrying/gi) ?? []).length}, disconnects logged: ${(r.stderr.match(/disconnected|could not be established/gi) ?? []).length}`,
+    );
+    const { acks, fails } = readAcks(ackFile);
+    assert.deepEqual(fails, [], 'no record may fail (delivery.timeout.ms is 10 minutes)');
+    assert.equal(Number(done[3]), 0);
+    assert.equal(Number(done[2]), sent, 'every sent record acknowledged after flush()');
+    assert.equal(acks.length, sent, 'one ack line per record');
+    assert.ok(sent >= (KILLS + 1) * ACKS_PER_PHASE, `sent ${sent}`);
+
+    // The acknowledgements themselves: every sequence number 0..sent-1 once, to partition seq % 3,
+    // offsets per partition dense from 0 and increasing with the sequence number.
+    const expected: string[][] = Array.from({ length: PARTITIONS }, () => []);
+    const seenValues = new Set<string>();
+    for (const a of acks) {
+      assert.ok(!seenValues.has(a.value), `${a.value} acknowledged twice`);
+      seenValues.add(a.value);
+      const seq = Number(a.value.slice(4));
+      assert.equal(a.partition, seq % PARTITIONS, `${a.value} acknowledged for partition ${a.partition}`);
+      const list = expected[a.partition]!;
+      assert.equal(list[a.offset], undefined, `two acks for ${TOPIC}/${a.partition} offset ${a.offset}`);
+      list[a.offset] = `${a.offset} ${a.value}`;
+    }
+    assert.equal(seenValues.size, sent);
+    for (let s = 0; s < sent; s++) assert.ok(seenValues.has(`seq-${s}`), `seq-${s} never acknowledged`);
+    for (let p = 0; p < PARTITIONS; p++) {
+      const list = expected[p]!;
+      for (let o = 0; o < list.length; o++) assert.ok(list[o] !== undefined, `no ack for ${TOPIC}/${p} offset ${o} (offsets not dense)`);
+      // sequence numbers increase with the offset: the log order is the send order
+      for (let o = 1; o < list.length; o++) {
+        const prev = Number(list[o - 1]!.split(' ')[1]!.slice(4));
+        const cur = Number(list[o]!.split(' ')[1]!.slice(4));
+        assert.ok(cur > prev, `${TOPIC}/${p}: offset ${o} holds seq ${cur} after seq ${prev}`);
+      }
+    }
+
+    // The log holds exactly the acknowledged records at the acknowledged offsets: nothing lost,
+    // nothing duplicated, nothing extra.
+    const got = await readAll();
+    for (let p = 0; p < PARTITIONS; p++) {
+      assert.equal(got[p]!.length, expected[p]!.length, `${TOPIC}/${p}: record count in the log vs acks`);
+      assert.deepEqual(got[p], expected[p], `${TOPIC}/${p}: log content vs acks`);
+    }
+
+    // Recovery is repeatable: another kill -9 with no writer, then a graceful restart, give the same
+    // segment files (recovery truncates nothing that was acknowledged) and the same records.
+    const filesBefore = segmentFiles();
+    assert.ok(Object.keys(filesBefore).length >= PARTITIONS, `segment files: ${JSON.stringify(filesBefore)}`);
+    for (let p = 0; p < PARTITIONS; p++)
+      assert.ok(`${TOPIC}-${p}/00000000000000000000.log` in filesBefore, `first segment of partition ${p}`);
     await broker.kill9();
-    // let the producer notice and retry against the dead port for a moment
-    await sleep(300);
-    const t0 = Date.now();
     await broker.restart();
-    t.diagnostic(`restart ${k}: ready after ${Date.now() - t0} ms`);
-    acked = await waitForAcks(acked + ACKS_PER_PHASE, `acknowledgements after restart ${k}`);
-  }
-  assert.equal(new Set([...pidsKilled, broker.pid]).size, KILLS + 1, 'each restart is a new broker process');
-
-  writeFileSync(stopFile, '');
-  const r = await producer;
-  assert.equal(r.code, 0, `CrashProducer failed\n${describe()}`);
-  const done = /^DONE sent=(\d+) acked=(\d+) failed=(\d+)$/m.exec(r.stdout);
-  assert.ok(done !== null, `no DONE line\n${describe()}`);
-  const sent = Number(done[1]);
-  t.diagnostic(r.stdout.trim());
-  t.diagnostic(`producer retries logged: ${(r.stderr.match(/retrying/gi) ?? []).length}, disconnects logged: ${(r.stderr.match(/disconnected|could not be established/gi) ?? []).length}`);
-  const { acks, fails } = readAcks(ackFile);
-  assert.deepEqual(fails, [], 'no record may fail (delivery.timeout.ms is 10 minutes)');
-  assert.equal(Number(done[3]), 0);
-  assert.equal(Number(done[2]), sent, 'every sent record acknowledged after flush()');
-  assert.equal(acks.length, sent, 'one ack line per record');
-  assert.ok(sent >= (KILLS + 1) * ACKS_PER_PHASE, `sent ${sent}`);
-
-  // The acknowledgements themselves: every sequence number 0..sent-1 once, to partition seq % 3,
-  // offsets per partition dense from 0 and increasing with the sequence number.
-  const expected: string[][] = Array.from({ length: PARTITIONS }, () => []);
-  const seenValues = new Set<string>();
-  for (const a of acks) {
-    assert.ok(!seenValues.has(a.value), `${a.value} acknowledged twice`);
-    seenValues.add(a.value);
-    const seq = Number(a.value.slice(4));
-    assert.equal(a.partition, seq % PARTITIONS, `${a.value} acknowledged for partition ${a.partition}`);
-    const list = expected[a.partition]!;
-    assert.equal(list[a.offset], undefined, `two acks for ${TOPIC}/${a.partition} offset ${a.offset}`);
-    list[a.offset] = `${a.offset} ${a.value}`;
-  }
-  assert.equal(seenValues.size, sent);
-  for (let s = 0; s < sent; s++) assert.ok(seenValues.has(`seq-${s}`), `seq-${s} never acknowledged`);
-  for (let p = 0; p < PARTITIONS; p++) {
-    const list = expected[p]!;
-    for (let o = 0; o < list.length; o++) assert.ok(list[o] !== undefined, `no ack for ${TOPIC}/${p} offset ${o} (offsets not dense)`);
-    // sequence numbers increase with the offset: the log order is the send order
-    for (let o = 1; o < list.length; o++) {
-      const prev = Number(list[o - 1]!.split(' ')[1]!.slice(4));
-      const cur = Number(list[o]!.split(' ')[1]!.slice(4));
-      assert.ok(cur > prev, `${TOPIC}/${p}: offset ${o} holds seq ${cur} after seq ${prev}`);
-    }
-  }
-
-  // The log holds exactly the acknowledged records at the acknowledged offsets: nothing lost,
-  // nothing duplicated, nothing extra.
-  const got = await readAll();
-  for (let p = 0; p < PARTITIONS; p++) {
-    assert.equal(got[p]!.length, expected[p]!.length, `${TOPIC}/${p}: record count in the log vs acks`);
-    assert.deepEqual(got[p], expected[p], `${TOPIC}/${p}: log content vs acks`);
-  }
-
-  // Recovery is repeatable: another kill -9 with no writer, then a graceful restart, give the same
-  // segment files (recovery truncates nothing that was acknowledged) and the same records.
-  const filesBefore = segmentFiles();
-  assert.ok(Object.keys(filesBefore).length >= PARTITIONS, `segment files: ${JSON.stringify(filesBefore)}`);
-  for (let p = 0; p < PARTITIONS; p++) assert.ok(`${TOPIC}-${p}/00000000000000000000.log` in filesBefore, `first segment of partition ${p}`);
-  await broker.kill9();
-  await broker.restart();
-  assert.deepEqual(segmentFiles(), filesBefore, 'segment files after kill -9 + restart');
-  assert.deepEqual(await readAll(), expected, 'log content after kill -9 + restart');
-  await broker.restart();
-  assert.deepEqual(segmentFiles(), filesBefore, 'segment files after a graceful restart');
-  assert.deepEqual(await readAll(), expected, 'log content after a graceful restart');
-});
+    assert.deepEqual(segmentFiles(), filesBefore, 'segment files after kill -9 + restart');
+    assert.deepEqual(await readAll(), expected, 'log content after kill -9 + restart');
+    await broker.restart();
+    assert.deepEqual(segmentFiles(), filesBefore, 'segment files after a graceful restart');
+    assert.deepEqual(await readAll(), expected, 'log content after a graceful restart');
+  },
+);

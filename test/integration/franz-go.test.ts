@@ -24,7 +24,10 @@ let bin: string;
 /** Builds test/franz-go once per content of its sources and the Go version; returns the binary. */
 async function franzCheckBinary(): Promise<string> {
   const src = join(repoRoot(), 'test', 'franz-go');
-  const goVersion = ok(await run('go', ['version'], { timeoutMs: 60_000 }), 'go version (Go is needed for the franz-go suite)').stdout.trim();
+  const goVersion = ok(
+    await run('go', ['version'], { timeoutMs: 60_000 }),
+    'go version (Go is needed for the franz-go suite)',
+  ).stdout.trim();
   const files = readdirSync(src)
     .filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go'))
     .sort();
@@ -46,7 +49,10 @@ async function franzCheckBinary(): Promise<string> {
     CGO_ENABLED: '0',
   };
   const started = Date.now();
-  ok(await run('go', ['build', '-trimpath', '-o', join(tmp, 'fjord-franz-check'), '.'], { cwd: src, env, timeoutMs: 15 * 60_000 }), 'go build test/franz-go');
+  ok(
+    await run('go', ['build', '-trimpath', '-o', join(tmp, 'fjord-franz-check'), '.'], { cwd: src, env, timeoutMs: 15 * 60_000 }),
+    'go build test/franz-go',
+  );
   console.log(`built fjord-franz-check in ${Date.now() - started} ms (${goVersion}) into ${dir}`);
   try {
     renameSync(tmp, dir);
@@ -60,7 +66,10 @@ async function franzCheckBinary(): Promise<string> {
 
 /** Runs one subcommand against the broker and returns its JSON document. */
 async function franz<T>(sub: string, args: string[], timeoutMs = 120_000): Promise<T> {
-  const r = ok(await run(bin, [sub, '-brokers', broker.bootstrap, '-timeout', `${Math.floor(timeoutMs / 1000) - 10}s`, ...args], { timeoutMs }), `fjord-franz-check ${sub} ${args.join(' ')}`);
+  const r = ok(
+    await run(bin, [sub, '-brokers', broker.bootstrap, '-timeout', `${Math.floor(timeoutMs / 1000) - 10}s`, ...args], { timeoutMs }),
+    `fjord-franz-check ${sub} ${args.join(' ')}`,
+  );
   if (r.stderr.trim() !== '') console.log(`fjord-franz-check ${sub} stderr:\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }

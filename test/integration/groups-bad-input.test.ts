@@ -24,7 +24,16 @@ const INVALID_SESSION_TIMEOUT = 26;
 const REBALANCE_IN_PROGRESS = 27;
 const MEMBER_ID_REQUIRED = 79;
 
-const API = { OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, ApiVersions: 18 } as const;
+const API = {
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
+  ApiVersions: 18,
+} as const;
 
 let broker: BrokerHandle;
 let conn: KafkaConnection;
@@ -60,7 +69,12 @@ async function findCoordinator(c: KafkaConnection, group: string): Promise<g.Fin
       }),
     );
     const code = r.coordinators[0]?.errorCode;
-    if (code === undefined || ![COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR].includes(code) || Date.now() > deadline) return r;
+    if (
+      code === undefined ||
+      ![COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR].includes(code) ||
+      Date.now() > deadline
+    )
+      return r;
     await new Promise((res) => setTimeout(res, 200));
   }
 }
@@ -75,7 +89,12 @@ async function whenReady<T>(send: () => Promise<T>, errorOf: (r: T) => number | 
   for (;;) {
     const r = await send();
     const code = errorOf(r);
-    if (code === undefined || ![COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR].includes(code) || Date.now() > deadline) return r;
+    if (
+      code === undefined ||
+      ![COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR].includes(code) ||
+      Date.now() > deadline
+    )
+      return r;
     await new Promise((res) => setTimeout(res, 200));
   }
 }
@@ -95,48 +114,91 @@ function assignment(topic: string, partitions: number[]): Buffer {
 }
 
 const join = (c: KafkaConnection, group: string, memberId: string, sessionTimeoutMs = 30_000) =>
-  whenReady(() => c.send(
-    spec(API.JoinGroup, g.encodeJoinGroupRequest, g.decodeJoinGroupResponse, {
-      groupId: group,
-      sessionTimeoutMs,
-      rebalanceTimeoutMs: 30_000,
-      memberId,
-      groupInstanceId: null,
-      protocolType: 'consumer',
-      protocols: [{ name: 'range', metadata: subscription([TOPIC]) }],
-      reason: null,
-    }),
-  ), (r) => r.errorCode);
-
-const sync = (c: KafkaConnection, group: string, generationId: number, memberId: string, assignments: Array<{ memberId: string; assignment: Buffer }>) =>
-  whenReady(() => c.send(
-    spec(API.SyncGroup, g.encodeSyncGroupRequest, g.decodeSyncGroupResponse, {
-      groupId: group,
-      generationId,
-      memberId,
-      groupInstanceId: null,
-      protocolType: 'consumer',
-      protocolName: 'range',
-      assignments,
-    }),
-  ), (r) => r.errorCode);
-
-const heartbeat = (c: KafkaConnection, group: string, generationId: number, memberId: string) =>
   whenReady(
-    () => c.send(spec(API.Heartbeat, g.encodeHeartbeatRequest, g.decodeHeartbeatResponse, { groupId: group, generationId, memberId, groupInstanceId: null })),
+    () =>
+      c.send(
+        spec(API.JoinGroup, g.encodeJoinGroupRequest, g.decodeJoinGroupResponse, {
+          groupId: group,
+          sessionTimeoutMs,
+          rebalanceTimeoutMs: 30_000,
+          memberId,
+          groupInstanceId: null,
+          protocolType: 'consumer',
+          protocols: [{ name: 'range', metadata: subscription([TOPIC]) }],
+          reason: null,
+        }),
+      ),
     (r) => r.errorCode,
   );
 
-const commit = (c: KafkaConnection, group: string, generationId: number, memberId: string, topic: string, partitions: Array<[number, bigint]>) =>
-  whenReady(() => c.send(
-    spec(API.OffsetCommit, g.encodeOffsetCommitRequest, g.decodeOffsetCommitResponse, {
-      groupId: group,
-      generationIdOrMemberEpoch: generationId,
-      memberId,
-      groupInstanceId: null,
-      topics: [{ name: topic, partitions: partitions.map(([partitionIndex, committedOffset]) => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null })) }],
-    }),
-  ), (r) => r.topics[0]?.partitions[0]?.errorCode);
+const sync = (
+  c: KafkaConnection,
+  group: string,
+  generationId: number,
+  memberId: string,
+  assignments: Array<{ memberId: string; assignment: Buffer }>,
+) =>
+  whenReady(
+    () =>
+      c.send(
+        spec(API.SyncGroup, g.encodeSyncGroupRequest, g.decodeSyncGroupResponse, {
+          groupId: group,
+          generationId,
+          memberId,
+          groupInstanceId: null,
+          protocolType: 'consumer',
+          protocolName: 'range',
+          assignments,
+        }),
+      ),
+    (r) => r.errorCode,
+  );
+
+const heartbeat = (c: KafkaConnection, group: string, generationId: number, memberId: string) =>
+  whenReady(
+    () =>
+      c.send(
+        spec(API.Heartbeat, g.encodeHeartbeatRequest, g.decodeHeartbeatResponse, {
+          groupId: group,
+          generationId,
+          memberId,
+          groupInstanceId: null,
+        }),
+      ),
+    (r) => r.errorCode,
+  );
+
+const commit = (
+  c: KafkaConnection,
+  group: string,
+  generationId: number,
+  memberId: string,
+  topic: string,
+  partitions: Array<[number, bigint]>,
+) =>
+  whenReady(
+    () =>
+      c.send(
+        spec(API.OffsetCommit, g.encodeOffsetCommitRequest, g.decodeOffsetCommitResponse, {
+          groupId: group,
+          generationIdOrMemberEpoch: generationId,
+          memberId,
+          groupInstanceId: null,
+          topics: [
+            {
+              name: topic,
+              partitions: partitions.map(([partitionIndex, committedOffset]) => ({
+                partitionIndex,
+                committedOffset,
+                committedLeaderEpoch: -1,
+                committedMetadata: null,
+              })),
+            },
+          ],
+        }),
+      ),
+    (r) => r.topics[0]?.partitions[0]?.errorCode,
+  );
 
 /** A member that joined (through the member-id handshake) and synced: generation `gen`. */
 async function stableMember(c: KafkaConnection, group: string): Promise<{ memberId: string; gen: number }> {
@@ -153,7 +215,9 @@ async function stableMember(c: KafkaConnection, group: string): Promise<{ member
     [[first.memberId, null]],
   );
   assert.deepEqual(joined.members[0]?.metadata, subscription([TOPIC]), 'the leader gets the member metadata back verbatim');
-  const synced = await sync(c, group, joined.generationId, first.memberId, [{ memberId: first.memberId, assignment: assignment(TOPIC, [0, 1]) }]);
+  const synced = await sync(c, group, joined.generationId, first.memberId, [
+    { memberId: first.memberId, assignment: assignment(TOPIC, [0, 1]) },
+  ]);
   assert.equal(synced.errorCode, NONE);
   assert.deepEqual(synced.assignment, assignment(TOPIC, [0, 1]));
   return { memberId: first.memberId, gen: joined.generationId };
@@ -186,7 +250,11 @@ before(async () => {
       19,
       g.encodeCreateTopicsRequest,
       g.decodeCreateTopicsResponse,
-      { topics: [{ name: TOPIC, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false },
+      {
+        topics: [{ name: TOPIC, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+        timeoutMs: 30_000,
+        validateOnly: false,
+      },
       Math.min(g.API_KEYS.get(19)?.validVersions[1] ?? 5, av.apiKeys.find((k) => k.apiKey === 19)?.maxVersion ?? 5),
     ),
   );
@@ -247,7 +315,7 @@ test('Heartbeat with a stale generation -> ILLEGAL_GENERATION (22), unknown memb
   assert.equal((await sync(conn, group, gen, memberId, [])).errorCode, ILLEGAL_GENERATION);
 });
 
-test('a second member joins: the first one is told REBALANCE_IN_PROGRESS (27), both get the new generation and the leader\'s assignment (needs group coordinator)', async () => {
+test("a second member joins: the first one is told REBALANCE_IN_PROGRESS (27), both get the new generation and the leader's assignment (needs group coordinator)", async () => {
   const group = 'bad-input-g6';
   await findCoordinator(conn, group);
   const a = await stableMember(conn, group);
@@ -317,10 +385,15 @@ test('OffsetCommit for a topic that does not exist -> UNKNOWN_TOPIC_OR_PARTITION
   ]);
   assert.deepEqual(
     r.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])]),
-    [['no-such-topic', [
-      [0, UNKNOWN_TOPIC_OR_PARTITION],
-      [1, UNKNOWN_TOPIC_OR_PARTITION],
-    ]]],
+    [
+      [
+        'no-such-topic',
+        [
+          [0, UNKNOWN_TOPIC_OR_PARTITION],
+          [1, UNKNOWN_TOPIC_OR_PARTITION],
+        ],
+      ],
+    ],
   );
   // a commit for an existing topic in the same group works, and only that one is stored
   const good = await commit(conn, group, -1, '', TOPIC, [[1, 42n]]);
@@ -353,10 +426,13 @@ test('OffsetCommit for a topic that does not exist -> UNKNOWN_TOPIC_OR_PARTITION
   assert.deepEqual(
     topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, Number(p.committedOffset), p.errorCode])]),
     [
-      [TOPIC, [
-        [0, -1, NONE],
-        [1, 42, NONE],
-      ]],
+      [
+        TOPIC,
+        [
+          [0, -1, NONE],
+          [1, 42, NONE],
+        ],
+      ],
       ['no-such-topic', [[0, -1, NONE]]],
     ],
   );

@@ -63,75 +63,102 @@ function assertSameLinesPartitionOrder(got: string[], expected: string[], partit
   }
 }
 
-test('getting started, verbatim: create my-first-topic, console producer, console consumer --from-beginning', { timeout: 150_000 }, async () => {
-  const b = broker.bootstrap;
-  const created = await okTool('kafka-topics.sh', ['--create', '--topic', TOPIC, '--bootstrap-server', b, '--partitions', '3', '--replication-factor', '1']);
-  assert.equal(created.stdout.trim(), `Created topic ${TOPIC}.`);
+test(
+  'getting started, verbatim: create my-first-topic, console producer, console consumer --from-beginning',
+  { timeout: 150_000 },
+  async () => {
+    const b = broker.bootstrap;
+    const created = await okTool('kafka-topics.sh', [
+      '--create',
+      '--topic',
+      TOPIC,
+      '--bootstrap-server',
+      b,
+      '--partitions',
+      '3',
+      '--replication-factor',
+      '1',
+    ]);
+    assert.equal(created.stdout.trim(), `Created topic ${TOPIC}.`);
 
-  // enough lines (~70 KB) that the producer's sticky partitioner moves over the partitions
-  const typed = Array.from({ length: 3000 }, (_, i) => `This is event ${i} of the getting-started flow`);
-  await okTool('kafka-console-producer.sh', ['--topic', TOPIC, '--bootstrap-server', b], typed.join('\n') + '\n');
+    // enough lines (~70 KB) that the producer's sticky partitioner moves over the partitions
+    const typed = Array.from({ length: 3000 }, (_, i) => `This is event ${i} of the getting-started flow`);
+    await okTool('kafka-console-producer.sh', ['--topic', TOPIC, '--bootstrap-server', b], typed.join('\n') + '\n');
 
-  const consumed = await okTool('kafka-console-consumer.sh', [
-    '--topic',
-    TOPIC,
-    '--from-beginning',
-    '--bootstrap-server',
-    b,
-    '--max-messages',
-    String(typed.length),
-    '--timeout-ms',
-    '60000',
-  ]);
-  const got = lines(consumed.stdout);
-  assert.equal(got.length, typed.length, 'number of lines consumed');
-  const partitionOf = await partitionsOfLines(typed.length);
-  assert.ok(new Set(partitionOf.values()).size >= 2, 'the lines are spread over more than one partition');
-  assertSameLinesPartitionOrder(got, typed, partitionOf, 'console consumer --from-beginning');
-  assert.match(consumed.stderr, new RegExp(`Processed a total of ${typed.length} messages`));
-});
+    const consumed = await okTool('kafka-console-consumer.sh', [
+      '--topic',
+      TOPIC,
+      '--from-beginning',
+      '--bootstrap-server',
+      b,
+      '--max-messages',
+      String(typed.length),
+      '--timeout-ms',
+      '60000',
+    ]);
+    const got = lines(consumed.stdout);
+    assert.equal(got.length, typed.length, 'number of lines consumed');
+    const partitionOf = await partitionsOfLines(typed.length);
+    assert.ok(new Set(partitionOf.values()).size >= 2, 'the lines are spread over more than one partition');
+    assertSameLinesPartitionOrder(got, typed, partitionOf, 'console consumer --from-beginning');
+    assert.match(consumed.stderr, new RegExp(`Processed a total of ${typed.length} messages`));
+  },
+);
 
-test('getting started with a named group: the second run resumes after the committed offsets (needs group coordinator)', { timeout: 150_000 }, async () => {
-  const b = broker.bootstrap;
-  const before = await partitionsOfLines(3000); // written by the previous test case
-  const first = await okTool('kafka-console-consumer.sh', [
-    '--topic',
-    TOPIC,
-    '--from-beginning',
-    '--bootstrap-server',
-    b,
-    '--group',
-    'g1',
-    '--max-messages',
-    '3000',
-    '--timeout-ms',
-    '30000',
-  ]);
-  const all = [...before.keys()].sort((x, y) => Number(/\d+/.exec(x)?.[0]) - Number(/\d+/.exec(y)?.[0]));
-  assertSameLinesPartitionOrder(lines(first.stdout), all, before, 'group g1, first run');
+test(
+  'getting started with a named group: the second run resumes after the committed offsets (needs group coordinator)',
+  { timeout: 150_000 },
+  async () => {
+    const b = broker.bootstrap;
+    const before = await partitionsOfLines(3000); // written by the previous test case
+    const first = await okTool('kafka-console-consumer.sh', [
+      '--topic',
+      TOPIC,
+      '--from-beginning',
+      '--bootstrap-server',
+      b,
+      '--group',
+      'g1',
+      '--max-messages',
+      '3000',
+      '--timeout-ms',
+      '30000',
+    ]);
+    const all = [...before.keys()].sort((x, y) => Number(/\d+/.exec(x)?.[0]) - Number(/\d+/.exec(y)?.[0]));
+    assertSameLinesPartitionOrder(lines(first.stdout), all, before, 'group g1, first run');
 
-  const more = Array.from({ length: 40 }, (_, i) => `A new event ${i} after the first run`);
-  await okTool('kafka-console-producer.sh', ['--topic', TOPIC, '--bootstrap-server', b], more.join('\n') + '\n');
-  const partitionOf = await partitionsOfLines(3000 + more.length);
+    const more = Array.from({ length: 40 }, (_, i) => `A new event ${i} after the first run`);
+    await okTool('kafka-console-producer.sh', ['--topic', TOPIC, '--bootstrap-server', b], more.join('\n') + '\n');
+    const partitionOf = await partitionsOfLines(3000 + more.length);
 
-  // --from-beginning only applies without committed offsets; g1 has them
-  const second = await okTool('kafka-console-consumer.sh', [
-    '--topic',
-    TOPIC,
-    '--from-beginning',
-    '--bootstrap-server',
-    b,
-    '--group',
-    'g1',
-    '--max-messages',
-    String(more.length),
-    '--timeout-ms',
-    '30000',
-  ]);
-  assertSameLinesPartitionOrder(lines(second.stdout), more, partitionOf, 'group g1, second run');
+    // --from-beginning only applies without committed offsets; g1 has them
+    const second = await okTool('kafka-console-consumer.sh', [
+      '--topic',
+      TOPIC,
+      '--from-beginning',
+      '--bootstrap-server',
+      b,
+      '--group',
+      'g1',
+      '--max-messages',
+      String(more.length),
+      '--timeout-ms',
+      '30000',
+    ]);
+    assertSameLinesPartitionOrder(lines(second.stdout), more, partitionOf, 'group g1, second run');
 
-  // (--max-messages stops after the expected count: had the group re-read old lines, they would
-  // show up here instead of new ones.) A third run has nothing left to read:
-  const third = await okTool('kafka-console-consumer.sh', ['--topic', TOPIC, '--bootstrap-server', b, '--group', 'g1', '--timeout-ms', '5000']);
-  assert.deepEqual(lines(third.stdout), []);
-});
+    // (--max-messages stops after the expected count: had the group re-read old lines, they would
+    // show up here instead of new ones.) A third run has nothing left to read:
+    const third = await okTool('kafka-console-consumer.sh', [
+      '--topic',
+      TOPIC,
+      '--bootstrap-server',
+      b,
+      '--group',
+      'g1',
+      '--timeout-ms',
+      '5000',
+    ]);
+    assert.deepEqual(lines(third.stdout), []);
+  },
+);

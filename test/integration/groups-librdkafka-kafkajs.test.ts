@@ -34,7 +34,10 @@ after(async () => {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function createTopic(topic: string, partitions: number): Promise<void> {
-  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true }), true);
+  assert.equal(
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true }),
+    true,
+  );
 }
 
 // recent enough that retention (7 days by default) never applies
@@ -52,7 +55,13 @@ async function produce(topic: string, partitions: number, perPartition: number, 
     const values = Array.from({ length: perPartition }, (_, i) => `${prefix}-${p}-${firstIndex + i}`);
     await producer.send({
       topic,
-      messages: values.map((v, i) => ({ partition: p, key: `key-${i}`, value: v, headers: { h: [...v].reverse().join('') }, timestamp: timestampOf(v) })),
+      messages: values.map((v, i) => ({
+        partition: p,
+        key: `key-${i}`,
+        value: v,
+        headers: { h: [...v].reverse().join('') },
+        timestamp: timestampOf(v),
+      })),
     });
     out[p] = values;
   }
@@ -81,7 +90,21 @@ async function poll<T>(what: string, probe: () => T | undefined, timeoutMs: numb
 async function kcatGroup(topic: string, group: string): Promise<string[][]> {
   const r = ok(
     await kcat(
-      ['-b', broker.bootstrap, '-G', group, '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', '-e', '-q', '-f', '%p %o %s\\n', topic],
+      [
+        '-b',
+        broker.bootstrap,
+        '-G',
+        group,
+        '-X',
+        'auto.offset.reset=earliest',
+        '-X',
+        'session.timeout.ms=6000',
+        '-e',
+        '-q',
+        '-f',
+        '%p %o %s\\n',
+        topic,
+      ],
       { timeoutMs: 60_000 },
     ),
     `kcat -G ${group}`,
@@ -98,22 +121,26 @@ async function kcatGroup(topic: string, group: string): Promise<string[][]> {
 
 const withOffsets = (values: string[], first = 0) => values.map((v, i) => `${first + i} ${v}`);
 
-test('kcat -G (librdkafka balanced consumer): reads every partition, a second run resumes after the committed offsets', { timeout: 120_000 }, async () => {
-  const topic = 'kcat-group-topic';
-  const group = 'kcat-group';
-  await createTopic(topic, 3);
-  const sent = await produce(topic, 3, 100, 'kc');
+test(
+  'kcat -G (librdkafka balanced consumer): reads every partition, a second run resumes after the committed offsets',
+  { timeout: 120_000 },
+  async () => {
+    const topic = 'kcat-group-topic';
+    const group = 'kcat-group';
+    await createTopic(topic, 3);
+    const sent = await produce(topic, 3, 100, 'kc');
 
-  const first = await kcatGroup(topic, group);
-  for (let p = 0; p < 3; p++) assert.deepEqual(first[p], withOffsets(sent[p] ?? []), `first run, partition ${p}`);
-  assert.equal(first.length, 3);
-  assert.deepEqual(await committed(group, topic), [100, 100, 100], 'committed offsets after the first run');
+    const first = await kcatGroup(topic, group);
+    for (let p = 0; p < 3; p++) assert.deepEqual(first[p], withOffsets(sent[p] ?? []), `first run, partition ${p}`);
+    assert.equal(first.length, 3);
+    assert.deepEqual(await committed(group, topic), [100, 100, 100], 'committed offsets after the first run');
 
-  const more = await produce(topic, 3, 7, 'kc', 100);
-  const second = await kcatGroup(topic, group);
-  for (let p = 0; p < 3; p++) assert.deepEqual(second[p], withOffsets(more[p] ?? [], 100), `second run, partition ${p}`);
-  assert.deepEqual(await committed(group, topic), [107, 107, 107], 'committed offsets after the second run');
-});
+    const more = await produce(topic, 3, 7, 'kc', 100);
+    const second = await kcatGroup(topic, group);
+    for (let p = 0; p < 3; p++) assert.deepEqual(second[p], withOffsets(more[p] ?? [], 100), `second run, partition ${p}`);
+    assert.deepEqual(await committed(group, topic), [107, 107, 107], 'committed offsets after the second run');
+  },
+);
 
 // ---- kafkajs -------------------------------------------------------------------------------------
 
@@ -128,7 +155,13 @@ interface Received {
 }
 
 function groupConsumer(groupId: string): { consumer: Consumer; joins: Array<Record<string, number[]>> } {
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 500, rebalanceTimeout: 20_000, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+    rebalanceTimeout: 20_000,
+    maxWaitTimeInMs: 200,
+  });
   const joins: Array<Record<string, number[]>> = [];
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     joins.push(e.payload.memberAssignment);
@@ -163,7 +196,12 @@ test('kafkajs consumer group: one consumer reads every record exactly once and c
   const { consumer } = groupConsumer(group);
   try {
     await runInto(consumer, 'solo', topic, got);
-    await poll('600 records', () => (got.length >= 600 ? true : undefined), 60_000, () => `${got.length} received`);
+    await poll(
+      '600 records',
+      () => (got.length >= 600 ? true : undefined),
+      60_000,
+      () => `${got.length} received`,
+    );
     await sleep(1000); // nothing more may arrive
   } finally {
     await consumer.disconnect();
@@ -179,69 +217,88 @@ test('kafkajs consumer group: one consumer reads every record exactly once and c
   assert.deepEqual(await committed(group, topic), [200, 200, 200]);
 });
 
-test('two kafkajs consumers in one group: partitions split between them, each message exactly once; one leaves, the other takes over', { timeout: 150_000 }, async () => {
-  const topic = 'kafkajs-group-two';
-  const group = 'kafkajs-group-two';
-  const P = 4;
-  await createTopic(topic, P);
-  const got: Received[] = [];
-  const a = groupConsumer(group);
-  const b = groupConsumer(group);
-  const latest = (j: Array<Record<string, number[]>>) => [...(j.at(-1)?.[topic] ?? [])].sort((x, y) => x - y);
-  try {
-    await runInto(a.consumer, 'a', topic, got);
-    await poll('a to join', () => (latest(a.joins).length === P ? true : undefined), 30_000);
-    await runInto(b.consumer, 'b', topic, got);
-    // settled: the latest assignments are disjoint, cover the topic, two partitions each
-    const [pa, pb] = await poll(
-      'the group to settle on two members',
-      () => {
-        const x = latest(a.joins);
-        const y = latest(b.joins);
-        if (x.length !== 2 || y.length !== 2) return undefined;
-        if ([...x, ...y].sort((m, n) => m - n).join(',') !== '0,1,2,3') return undefined;
-        return [x, y] as const;
-      },
-      30_000,
-      () => `a joins: ${JSON.stringify(a.joins)}\nb joins: ${JSON.stringify(b.joins)}`,
-    );
-
-    const sent = await produce(topic, P, 50, 'two');
-    await poll(`${P * 50} records`, () => (got.length >= P * 50 ? true : undefined), 60_000, () => `${got.length} received`);
-    await sleep(1500); // a duplicate would arrive now
-    assert.equal(got.length, P * 50, 'each message exactly once');
-    for (let p = 0; p < P; p++) {
-      const owner = pa.includes(p) ? 'a' : 'b';
-      const recs = got.filter((r) => r.partition === p);
-      assert.deepEqual(
-        recs.map((r) => [r.consumer, r.offset, r.value]),
-        (sent[p] ?? []).map((v, i) => [owner, i, v]),
-        `partition ${p} (assigned to ${owner}; a has ${pa.join(',')}, b has ${pb.join(',')})`,
+test(
+  'two kafkajs consumers in one group: partitions split between them, each message exactly once; one leaves, the other takes over',
+  { timeout: 150_000 },
+  async () => {
+    const topic = 'kafkajs-group-two';
+    const group = 'kafkajs-group-two';
+    const P = 4;
+    await createTopic(topic, P);
+    const got: Received[] = [];
+    const a = groupConsumer(group);
+    const b = groupConsumer(group);
+    const latest = (j: Array<Record<string, number[]>>) => [...(j.at(-1)?.[topic] ?? [])].sort((x, y) => x - y);
+    try {
+      await runInto(a.consumer, 'a', topic, got);
+      await poll('a to join', () => (latest(a.joins).length === P ? true : undefined), 30_000);
+      await runInto(b.consumer, 'b', topic, got);
+      // settled: the latest assignments are disjoint, cover the topic, two partitions each
+      const [pa, pb] = await poll(
+        'the group to settle on two members',
+        () => {
+          const x = latest(a.joins);
+          const y = latest(b.joins);
+          if (x.length !== 2 || y.length !== 2) return undefined;
+          if ([...x, ...y].sort((m, n) => m - n).join(',') !== '0,1,2,3') return undefined;
+          return [x, y] as const;
+        },
+        30_000,
+        () => `a joins: ${JSON.stringify(a.joins)}\nb joins: ${JSON.stringify(b.joins)}`,
       );
-    }
-    const deadline = Date.now() + 15_000;
-    while ((await committed(group, topic)).join(',') !== '50,50,50,50') {
-      assert.ok(Date.now() < deadline, `committed offsets: ${(await committed(group, topic)).join(',')}`);
-      await sleep(200);
-    }
 
-    // b leaves (LeaveGroup); a gets every partition and continues after the committed offsets
-    await b.consumer.disconnect();
-    await poll('a to own all partitions', () => (latest(a.joins).length === P ? true : undefined), 30_000, () => JSON.stringify(a.joins));
-    const more = await produce(topic, P, 10, 'two', 50);
-    await poll(`${P * 60} records`, () => (got.length >= P * 60 ? true : undefined), 60_000, () => `${got.length} received`);
-    await sleep(1500);
-    assert.equal(got.length, P * 60, 'nothing re-read after the rebalance');
-    for (let p = 0; p < P; p++) {
-      assert.deepEqual(
-        got.filter((r) => r.partition === p && r.offset >= 50).map((r) => [r.consumer, r.offset, r.value]),
-        (more[p] ?? []).map((v, i) => ['a', 50 + i, v]),
-        `partition ${p} after b left`,
+      const sent = await produce(topic, P, 50, 'two');
+      await poll(
+        `${P * 50} records`,
+        () => (got.length >= P * 50 ? true : undefined),
+        60_000,
+        () => `${got.length} received`,
       );
+      await sleep(1500); // a duplicate would arrive now
+      assert.equal(got.length, P * 50, 'each message exactly once');
+      for (let p = 0; p < P; p++) {
+        const owner = pa.includes(p) ? 'a' : 'b';
+        const recs = got.filter((r) => r.partition === p);
+        assert.deepEqual(
+          recs.map((r) => [r.consumer, r.offset, r.value]),
+          (sent[p] ?? []).map((v, i) => [owner, i, v]),
+          `partition ${p} (assigned to ${owner}; a has ${pa.join(',')}, b has ${pb.join(',')})`,
+        );
+      }
+      const deadline = Date.now() + 15_000;
+      while ((await committed(group, topic)).join(',') !== '50,50,50,50') {
+        assert.ok(Date.now() < deadline, `committed offsets: ${(await committed(group, topic)).join(',')}`);
+        await sleep(200);
+      }
+
+      // b leaves (LeaveGroup); a gets every partition and continues after the committed offsets
+      await b.consumer.disconnect();
+      await poll(
+        'a to own all partitions',
+        () => (latest(a.joins).length === P ? true : undefined),
+        30_000,
+        () => JSON.stringify(a.joins),
+      );
+      const more = await produce(topic, P, 10, 'two', 50);
+      await poll(
+        `${P * 60} records`,
+        () => (got.length >= P * 60 ? true : undefined),
+        60_000,
+        () => `${got.length} received`,
+      );
+      await sleep(1500);
+      assert.equal(got.length, P * 60, 'nothing re-read after the rebalance');
+      for (let p = 0; p < P; p++) {
+        assert.deepEqual(
+          got.filter((r) => r.partition === p && r.offset >= 50).map((r) => [r.consumer, r.offset, r.value]),
+          (more[p] ?? []).map((v, i) => ['a', 50 + i, v]),
+          `partition ${p} after b left`,
+        );
+      }
+    } finally {
+      await a.consumer.disconnect().catch(() => undefined);
+      await b.consumer.disconnect().catch(() => undefined);
     }
-  } finally {
-    await a.consumer.disconnect().catch(() => undefined);
-    await b.consumer.disconnect().catch(() => undefined);
-  }
-  assert.deepEqual(await committed(group, topic), [60, 60, 60, 60]);
-});
+    assert.deepEqual(await committed(group, topic), [60, 60, 60, 60]);
+  },
+);

@@ -9,12 +9,10 @@
 //      killed and restarted while this consumer stays alive; it then reads exactly the records
 //      produced after the restart.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import kafkajs, { type Kafka as KafkaT } from 'kafkajs';
 import { startBroker, type BrokerHandle } from '../harness/broker.js';
-import { JavaConsumer, javaClasspath, parseParts, poll, sleep, withTimeout, type Assignment } from '../harness/java-consumer.js';
-import { ok, runJava } from '../harness/tools.js';
+import { JavaConsumer, sleep } from '../harness/java-consumer.js';
 
 const { Kafka, logLevel } = kafkajs;
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
@@ -29,8 +27,6 @@ after(async () => {
   for (const c of JavaConsumer.all) c.kill();
   await broker?.stop();
 });
-
-
 
 // ---- the scenario ------------------------------------------------------------------------------
 
@@ -101,82 +97,87 @@ function byPartition(c: JavaConsumer): string[][] {
   return out;
 }
 
-const expectRange = (p: number, from: number, to: number) => Array.from({ length: to - from }, (_, j) => `${from + j} ${value(p, from + j)}`);
+const expectRange = (p: number, from: number, to: number) =>
+  Array.from({ length: to - from }, (_, j) => `${from + j} ${value(p, from + j)}`);
 
-test('committed offsets survive kill -9 of the broker; the group resumes exactly after them (needs group coordinator)', { timeout: 240_000 }, async () => {
-  const admin = client().admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: P, replicationFactor: 1 }], waitForLeaders: true });
-  await admin.disconnect();
-  await produce(0, 100);
+test(
+  'committed offsets survive kill -9 of the broker; the group resumes exactly after them (needs group coordinator)',
+  { timeout: 240_000 },
+  async () => {
+    const admin = client().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: P, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    await produce(0, 100);
 
-  // A. a kafkajs group member commits chosen offsets: partition 0 first 10 then 37, partition 1
-  //    50, partition 2 nothing
-  const kafka = client();
-  const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 6000, heartbeatInterval: 500 });
-  let seen = 0;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [TOPIC], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async () => {
-        seen++;
-      },
-    });
-    const deadline = Date.now() + 60_000;
-    while (seen < 300) {
-      assert.ok(Date.now() < deadline, `kafkajs consumer saw ${seen} of 300 records`);
-      await sleep(50);
+    // A. a kafkajs group member commits chosen offsets: partition 0 first 10 then 37, partition 1
+    //    50, partition 2 nothing
+    const kafka = client();
+    const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 6000, heartbeatInterval: 500 });
+    let seen = 0;
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [TOPIC], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async () => {
+          seen++;
+        },
+      });
+      const deadline = Date.now() + 60_000;
+      while (seen < 300) {
+        assert.ok(Date.now() < deadline, `kafkajs consumer saw ${seen} of 300 records`);
+        await sleep(50);
+      }
+      await consumer.commitOffsets([{ topic: TOPIC, partition: 0, offset: '10' }]);
+      await consumer.commitOffsets([
+        { topic: TOPIC, partition: 0, offset: '37' },
+        { topic: TOPIC, partition: 1, offset: '50' },
+      ]);
+    } finally {
+      await consumer.disconnect();
     }
-    await consumer.commitOffsets([{ topic: TOPIC, partition: 0, offset: '10' }]);
-    await consumer.commitOffsets([
-      { topic: TOPIC, partition: 0, offset: '37' },
-      { topic: TOPIC, partition: 1, offset: '50' },
-    ]);
-  } finally {
-    await consumer.disconnect();
-  }
-  assert.deepEqual(await committedOffsets(), [37, 50, -1], 'committed before the crash');
+    assert.deepEqual(await committedOffsets(), [37, 50, -1], 'committed before the crash');
 
-  await crashAndRestart();
-  assert.deepEqual(await committedOffsets(), [37, 50, -1], 'committed after kill -9 and restart');
+    await crashAndRestart();
+    assert.deepEqual(await committedOffsets(), [37, 50, -1], 'committed after kill -9 and restart');
 
-  // B. a Java member resumes exactly there (partition 2 without a commit: auto.offset.reset=earliest)
-  const b = await JavaConsumer.launch(broker.bootstrap, 'java-b', TOPIC, GROUP, 'range');
-  b.send('start');
-  await b.waitFor('commits up to 100', () => {
-    const c = b.committed();
-    return [0, 1, 2].every((p) => c.get(p) === 100) ? true : undefined;
-  });
-  await b.stop();
-  assert.deepEqual(byPartition(b), [expectRange(0, 37, 100), expectRange(1, 50, 100), expectRange(2, 0, 100)]);
-  assert.deepEqual(await committedOffsets(), [100, 100, 100]);
+    // B. a Java member resumes exactly there (partition 2 without a commit: auto.offset.reset=earliest)
+    const b = await JavaConsumer.launch(broker.bootstrap, 'java-b', TOPIC, GROUP, 'range');
+    b.send('start');
+    await b.waitFor('commits up to 100', () => {
+      const c = b.committed();
+      return [0, 1, 2].every((p) => c.get(p) === 100) ? true : undefined;
+    });
+    await b.stop();
+    assert.deepEqual(byPartition(b), [expectRange(0, 37, 100), expectRange(1, 50, 100), expectRange(2, 0, 100)]);
+    assert.deepEqual(await committedOffsets(), [100, 100, 100]);
 
-  await produce(100, 110);
-  await crashAndRestart();
-  assert.deepEqual(await committedOffsets(), [100, 100, 100], 'committed after the second kill -9 and restart');
+    await produce(100, 110);
+    await crashAndRestart();
+    assert.deepEqual(await committedOffsets(), [100, 100, 100], 'committed after the second kill -9 and restart');
 
-  // C. only the new records; then a crash while this member is alive
-  const c = await JavaConsumer.launch(broker.bootstrap, 'java-c', TOPIC, GROUP, 'range');
-  c.send('start');
-  await c.waitFor('commits up to 110', () => {
-    const co = c.committed();
-    return [0, 1, 2].every((p) => co.get(p) === 110) ? true : undefined;
-  });
-  assert.deepEqual(byPartition(c), [expectRange(0, 100, 110), expectRange(1, 100, 110), expectRange(2, 100, 110)]);
-
-  await crashAndRestart();
-  await produce(110, 120);
-  await c.waitFor(
-    'commits up to 120 after the restart',
-    () => {
+    // C. only the new records; then a crash while this member is alive
+    const c = await JavaConsumer.launch(broker.bootstrap, 'java-c', TOPIC, GROUP, 'range');
+    c.send('start');
+    await c.waitFor('commits up to 110', () => {
       const co = c.committed();
-      return [0, 1, 2].every((p) => co.get(p) === 120) ? true : undefined;
-    },
-    90_000,
-  );
-  await c.stop();
-  assert.deepEqual(byPartition(c), [expectRange(0, 100, 120), expectRange(1, 100, 120), expectRange(2, 100, 120)]);
-  assert.deepEqual(await committedOffsets(), [120, 120, 120]);
-});
+      return [0, 1, 2].every((p) => co.get(p) === 110) ? true : undefined;
+    });
+    assert.deepEqual(byPartition(c), [expectRange(0, 100, 110), expectRange(1, 100, 110), expectRange(2, 100, 110)]);
+
+    await crashAndRestart();
+    await produce(110, 120);
+    await c.waitFor(
+      'commits up to 120 after the restart',
+      () => {
+        const co = c.committed();
+        return [0, 1, 2].every((p) => co.get(p) === 120) ? true : undefined;
+      },
+      90_000,
+    );
+    await c.stop();
+    assert.deepEqual(byPartition(c), [expectRange(0, 100, 120), expectRange(1, 100, 120), expectRange(2, 100, 120)]);
+    assert.deepEqual(await committedOffsets(), [120, 120, 120]);
+  },
+);

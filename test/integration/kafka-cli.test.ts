@@ -88,15 +88,7 @@ async function offsets(topic: string, time: 'latest' | 'earliest' = 'latest'): P
 
 test('kafka-topics.sh: create, list, describe, alter partitions, delete', async () => {
   const topic = 'my-first-topic';
-  const created = await okTool('kafka-topics.sh', [
-    '--create',
-    '--topic',
-    topic,
-    '--partitions',
-    '3',
-    '--replication-factor',
-    '1',
-  ]);
+  const created = await okTool('kafka-topics.sh', ['--create', '--topic', topic, '--partitions', '3', '--replication-factor', '1']);
   assert.equal(created.stdout.trim(), `Created topic ${topic}.`);
 
   assert.ok((await topicList()).includes(topic));
@@ -167,7 +159,15 @@ test('kafka-configs.sh: describe, add, delete and reject topic configs', async (
     '  retention.ms=86400000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=86400000}',
   ]);
 
-  const bad = await tool('kafka-configs.sh', ['--entity-type', 'topics', '--entity-name', topic, '--alter', '--add-config', 'retention.ms=abc']);
+  const bad = await tool('kafka-configs.sh', [
+    '--entity-type',
+    'topics',
+    '--entity-name',
+    topic,
+    '--alter',
+    '--add-config',
+    'retention.ms=abc',
+  ]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stdout + bad.stderr, /InvalidConfigurationException/);
   assert.equal((await desc()).length, 2, 'a rejected alter must change nothing');

@@ -198,7 +198,13 @@ test('kafkajs producer: several batches, with and without gzip, to explicit part
   assert.equal(multi.length, 4);
   for (const r of multi) assert.equal(r.errorCode, 0);
   for (const p of [0, 1, 2]) {
-    sent.push({ partition: p, key: `multi-${p}`, value: `multi value ${p}`, headers: { multi: 'yes' }, timestamp: String(BASE_TS + 10_000) });
+    sent.push({
+      partition: p,
+      key: `multi-${p}`,
+      value: `multi value ${p}`,
+      headers: { multi: 'yes' },
+      timestamp: String(BASE_TS + 10_000),
+    });
   }
 
   const offsets = await admin.fetchTopicOffsets(TOPIC);
@@ -232,7 +238,16 @@ test('kafkajs admin: fetchTopicOffsetsByTimestamp', async () => {
     const i = msgs.findIndex((m) => Number(m.timestamp) >= ts);
     return i === -1 ? String(msgs.length) : String(i); // kafkajs maps "none" (-1) to the high watermark
   };
-  for (const ts of [BASE_TS - 1, BASE_TS, BASE_TS + 1, BASE_TS + 2500, BASE_TS + 3000, BASE_TS + 4500, BASE_TS + 10_000, BASE_TS + 10_001]) {
+  for (const ts of [
+    BASE_TS - 1,
+    BASE_TS,
+    BASE_TS + 1,
+    BASE_TS + 2500,
+    BASE_TS + 3000,
+    BASE_TS + 4500,
+    BASE_TS + 10_000,
+    BASE_TS + 10_001,
+  ]) {
     const res = await admin.fetchTopicOffsetsByTimestamp(TOPIC, ts);
     const got = new Map(res.map((r) => [r.partition, r.offset]));
     for (let p = 0; p < PARTITIONS; p++) {

@@ -82,7 +82,11 @@ test('kcat: messages spread over 3 partitions by key, read back per partition an
   for (const [p, list] of byPartition) {
     const idx = list.map((kv) => messages.indexOf(kv));
     assert.ok(!idx.includes(-1));
-    assert.deepEqual(idx, [...idx].sort((a, b) => a - b), `partition ${p} out of order`);
+    assert.deepEqual(
+      idx,
+      [...idx].sort((a, b) => a - b),
+      `partition ${p} out of order`,
+    );
     assert.deepEqual(await consume(topic, '%k:%s\n', p), list);
   }
   assert.deepEqual(all.map((l) => l.split(' ')[2]).sort(), [...messages].sort());
@@ -120,7 +124,16 @@ test('kcat -Q: offsets for timestamps', async () => {
   };
   const first = rows[0]!;
   const last = rows[rows.length - 1]!;
-  const probes = [0, first.ts - 1, first.ts, ...[5, 10, 15].map((o) => rows[o]!.ts), rows[12]!.ts + 1, last.ts, last.ts + 1, last.ts + 3_600_000];
+  const probes = [
+    0,
+    first.ts - 1,
+    first.ts,
+    ...[5, 10, 15].map((o) => rows[o]!.ts),
+    rows[12]!.ts + 1,
+    last.ts,
+    last.ts + 1,
+    last.ts + 3_600_000,
+  ];
   for (const t of probes) {
     assert.equal(await query(t), expectFor(t), `offset for timestamp ${t} (rows: ${JSON.stringify(rows.map((r) => r.ts))})`);
   }

@@ -126,7 +126,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v: T) =>
   for (;;) {
     const v = await probe();
     if (done(v)) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(v)}\n--- broker logs (tail) ---\n${broker.logs().slice(-3000)}`);
+    if (Date.now() > deadline)
+      assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(v)}\n--- broker logs (tail) ---\n${broker.logs().slice(-3000)}`);
     await sleep(200);
   }
 }
@@ -165,63 +166,70 @@ async function kcatRead(topic: string, from: string, extra: string[] = []): Prom
 
 const expectedFrom = (from: number, to = RECORDS) => Array.from({ length: to - from }, (_, k) => `${from + k} rec-${from + k}-`);
 
-test('retention.bytes: oldest segments deleted exactly as far as the size rule allows, log start offset moves, OFFSET_OUT_OF_RANGE below it', { timeout: 120_000 }, async () => {
-  const topic = 'retention-bytes';
-  const retentionBytes = 2 * SEGMENT_BYTES;
-  await createTopic(topic, { 'segment.bytes': String(SEGMENT_BYTES), 'retention.bytes': String(retentionBytes) });
-  await produceAll(topic, () => Date.now());
+test(
+  'retention.bytes: oldest segments deleted exactly as far as the size rule allows, log start offset moves, OFFSET_OUT_OF_RANGE below it',
+  { timeout: 120_000 },
+  async () => {
+    const topic = 'retention-bytes';
+    const retentionBytes = 2 * SEGMENT_BYTES;
+    await createTopic(topic, { 'segment.bytes': String(SEGMENT_BYTES), 'retention.bytes': String(retentionBytes) });
+    await produceAll(topic, () => Date.now());
 
-  // Kafka's size rule (UnifiedLog.deleteRetentionSizeBreachedSegments): delete the oldest segment
-  // while the log without it is still >= retention.bytes. So once retention has run after the
-  // last append, the kept segments total >= retention.bytes and dropping the first would not be.
-  const kept = await waitFor(
-    'size retention to settle',
-    async () => segments(topic),
-    (segs) => {
-      const total = segs.reduce((s, x) => s + x.size, 0);
-      return segs.length > 0 && segs[0]!.base > 0 && total - segs[0]!.size < retentionBytes;
-    },
-  );
-  const total = kept.reduce((s, x) => s + x.size, 0);
-  assert.ok(total >= retentionBytes, `kept ${total} bytes in ${JSON.stringify(kept)}, below retention.bytes`);
-  assert.ok(kept.length >= 2, `kept segments ${JSON.stringify(kept)}`);
-  for (const s of kept.slice(0, -1)) assert.ok(s.size <= SEGMENT_BYTES, `segment ${s.base} has ${s.size} bytes > segment.bytes`);
-  // about 6 MB were written in ~1 MB segments and at most ~3 MB can stay
-  const logStart = kept[0]!.base;
-  assert.ok(logStart >= 200 && logStart < RECORDS, `log start ${logStart}`);
-  assert.equal(logStart % RECORDS_PER_BATCH, 0, 'segments start at batch boundaries');
+    // Kafka's size rule (UnifiedLog.deleteRetentionSizeBreachedSegments): delete the oldest segment
+    // while the log without it is still >= retention.bytes. So once retention has run after the
+    // last append, the kept segments total >= retention.bytes and dropping the first would not be.
+    const kept = await waitFor(
+      'size retention to settle',
+      async () => segments(topic),
+      (segs) => {
+        const total = segs.reduce((s, x) => s + x.size, 0);
+        return segs.length > 0 && segs[0]!.base > 0 && total - segs[0]!.size < retentionBytes;
+      },
+    );
+    const total = kept.reduce((s, x) => s + x.size, 0);
+    assert.ok(total >= retentionBytes, `kept ${total} bytes in ${JSON.stringify(kept)}, below retention.bytes`);
+    assert.ok(kept.length >= 2, `kept segments ${JSON.stringify(kept)}`);
+    for (const s of kept.slice(0, -1)) assert.ok(s.size <= SEGMENT_BYTES, `segment ${s.base} has ${s.size} bytes > segment.bytes`);
+    // about 6 MB were written in ~1 MB segments and at most ~3 MB can stay
+    const logStart = kept[0]!.base;
+    assert.ok(logStart >= 200 && logStart < RECORDS, `log start ${logStart}`);
+    assert.equal(logStart % RECORDS_PER_BATCH, 0, 'segments start at batch boundaries');
 
-  // ListOffsets (kafkajs) and librdkafka's earliest agree with the data dir.
-  assert.deepEqual(await offsets(topic), { low: logStart, high: RECORDS });
-  assert.equal(await kcatEarliest(topic), logStart);
+    // ListOffsets (kafkajs) and librdkafka's earliest agree with the data dir.
+    assert.deepEqual(await offsets(topic), { low: logStart, high: RECORDS });
+    assert.equal(await kcatEarliest(topic), logStart);
 
-  // A raw Fetch below the log start offset: OFFSET_OUT_OF_RANGE and no records (the other
-  // fields of such a partition are checked in their own case below).
-  for (const at of [0, logStart - 1]) {
-    const p = await rawFetch(topic, at);
-    assert.equal(p.errorCode, OFFSET_OUT_OF_RANGE, `fetch at ${at}`);
-    assert.ok(p.records === null || p.records.length === 0, `fetch at ${at}: records must be empty`);
-  }
-  bytesTopicLogStart = logStart;
-  // ... and at the log start offset: data, starting with the batch at logStart.
-  const first = await rawFetch(topic, logStart);
-  assert.equal(first.errorCode, 0);
-  assert.equal(first.logStartOffset, BigInt(logStart));
-  assert.ok(first.records !== null && first.records.length > 61, 'records at the log start offset');
-  assert.equal(first.records.readBigInt64BE(0), BigInt(logStart), 'first batch base offset');
-  // past the end is out of range too
-  assert.equal((await rawFetch(topic, RECORDS + 1)).errorCode, OFFSET_OUT_OF_RANGE, 'fetch past the log end');
+    // A raw Fetch below the log start offset: OFFSET_OUT_OF_RANGE and no records (the other
+    // fields of such a partition are checked in their own case below).
+    for (const at of [0, logStart - 1]) {
+      const p = await rawFetch(topic, at);
+      assert.equal(p.errorCode, OFFSET_OUT_OF_RANGE, `fetch at ${at}`);
+      assert.ok(p.records === null || p.records.length === 0, `fetch at ${at}: records must be empty`);
+    }
+    bytesTopicLogStart = logStart;
+    // ... and at the log start offset: data, starting with the batch at logStart.
+    const first = await rawFetch(topic, logStart);
+    assert.equal(first.errorCode, 0);
+    assert.equal(first.logStartOffset, BigInt(logStart));
+    assert.ok(first.records !== null && first.records.length > 61, 'records at the log start offset');
+    assert.equal(first.records.readBigInt64BE(0), BigInt(logStart), 'first batch base offset');
+    // past the end is out of range too
+    assert.equal((await rawFetch(topic, RECORDS + 1)).errorCode, OFFSET_OUT_OF_RANGE, 'fetch past the log end');
 
-  // A consumer positioned at a deleted offset resets to the earliest one and reads the rest.
-  assert.deepEqual(await kcatRead(topic, '0', ['-X', 'auto.offset.reset=earliest']), expectedFrom(logStart));
-  assert.deepEqual(await kcatRead(topic, 'beginning'), expectedFrom(logStart));
+    // A consumer positioned at a deleted offset resets to the earliest one and reads the rest.
+    assert.deepEqual(await kcatRead(topic, '0', ['-X', 'auto.offset.reset=earliest']), expectedFrom(logStart));
+    assert.deepEqual(await kcatRead(topic, 'beginning'), expectedFrom(logStart));
 
-  // Retention is durable: after a restart nothing comes back.
-  await broker.restart();
-  assert.deepEqual(segments(topic).map((s) => s.base), kept.map((s) => s.base));
-  assert.deepEqual(await offsets(topic), { low: logStart, high: RECORDS });
-  assert.equal((await rawFetch(topic, 0)).errorCode, OFFSET_OUT_OF_RANGE, 'fetch at 0 after restart');
-});
+    // Retention is durable: after a restart nothing comes back.
+    await broker.restart();
+    assert.deepEqual(
+      segments(topic).map((s) => s.base),
+      kept.map((s) => s.base),
+    );
+    assert.deepEqual(await offsets(topic), { low: logStart, high: RECORDS });
+    assert.equal((await rawFetch(topic, 0)).errorCode, OFFSET_OUT_OF_RANGE, 'fetch at 0 after restart');
+  },
+);
 
 test('retention.ms altered with kafka-configs.sh on a live topic: old segments go, then all of them', { timeout: 120_000 }, async () => {
   const topic = 'retention-ms';
@@ -234,7 +242,10 @@ test('retention.ms altered with kafka-configs.sh on a live topic: old segments g
   assert.equal(before[0]!.base, 0);
   // default retention (7 days) keeps everything through several retention passes
   await sleep(1500);
-  assert.deepEqual(segments(topic).map((s) => s.base), before.map((s) => s.base));
+  assert.deepEqual(
+    segments(topic).map((s) => s.base),
+    before.map((s) => s.base),
+  );
   assert.deepEqual(await offsets(topic), { low: 0, high: RECORDS });
 
   // retention.ms = 10 minutes: a segment goes when its newest record is older; the first segment
@@ -242,18 +253,48 @@ test('retention.ms altered with kafka-configs.sh on a live topic: old segments g
   const keepFrom = Math.max(...before.filter((s) => s.base <= RECORDS / 2).map((s) => s.base));
   assert.ok(keepFrom > 0, `segments: ${JSON.stringify(before)}`);
   ok(
-    await runTool('kafka-configs.sh', ['--bootstrap-server', broker.bootstrap, '--alter', '--entity-type', 'topics', '--entity-name', topic, '--add-config', 'retention.ms=600000']),
+    await runTool('kafka-configs.sh', [
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--alter',
+      '--entity-type',
+      'topics',
+      '--entity-name',
+      topic,
+      '--add-config',
+      'retention.ms=600000',
+    ]),
     'kafka-configs.sh --alter retention.ms=600000',
   );
   const described = ok(
-    await runTool('kafka-configs.sh', ['--bootstrap-server', broker.bootstrap, '--describe', '--entity-type', 'topics', '--entity-name', topic]),
+    await runTool('kafka-configs.sh', [
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--describe',
+      '--entity-type',
+      'topics',
+      '--entity-name',
+      topic,
+    ]),
     'kafka-configs.sh --describe',
   );
   assert.match(described.stdout, /retention\.ms=600000/);
-  await waitFor('time retention (10 min)', () => offsets(topic), (o) => o.low === keepFrom);
+  await waitFor(
+    'time retention (10 min)',
+    () => offsets(topic),
+    (o) => o.low === keepFrom,
+  );
   const keptBases = before.filter((s) => s.base >= keepFrom).map((s) => s.base);
-  const afterTen = await waitFor('old segment files to go', async () => segments(topic), (segs) => segs.length === keptBases.length, 10_000);
-  assert.deepEqual(afterTen.map((s) => s.base), keptBases);
+  const afterTen = await waitFor(
+    'old segment files to go',
+    async () => segments(topic),
+    (segs) => segs.length === keptBases.length,
+    10_000,
+  );
+  assert.deepEqual(
+    afterTen.map((s) => s.base),
+    keptBases,
+  );
   assert.equal((await rawFetch(topic, keepFrom - 1)).errorCode, OFFSET_OUT_OF_RANGE);
   assert.deepEqual(await kcatRead(topic, 'beginning'), expectedFrom(keepFrom));
 
@@ -261,18 +302,35 @@ test('retention.ms altered with kafka-configs.sh on a live topic: old segments g
   // offset with a new empty segment there, and appends continue from it.
   await sleep(1100);
   ok(
-    await runTool('kafka-configs.sh', ['--bootstrap-server', broker.bootstrap, '--alter', '--entity-type', 'topics', '--entity-name', topic, '--add-config', 'retention.ms=1000']),
+    await runTool('kafka-configs.sh', [
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--alter',
+      '--entity-type',
+      'topics',
+      '--entity-name',
+      topic,
+      '--add-config',
+      'retention.ms=1000',
+    ]),
     'kafka-configs.sh --alter retention.ms=1000',
   );
-  await waitFor('time retention (1 s)', () => offsets(topic), (o) => o.low === RECORDS);
+  await waitFor(
+    'time retention (1 s)',
+    () => offsets(topic),
+    (o) => o.low === RECORDS,
+  );
   assert.deepEqual(await offsets(topic), { low: RECORDS, high: RECORDS });
   // No segment file below the log end is left. (Kafka keeps an empty 00000000000000000600.log;
   // Fjord creates segment files at the first append, so it may have none.)
   // The log start offset moves before the files are unlinked (Kafka too deletes them
   // asynchronously), so wait for the data dir rather than sampling it once.
-  const left = await waitFor('segment files below the log end to go', async () => segments(topic), (segs) =>
-    segs.every((s) => s.base === RECORDS && s.size === 0),
-  10_000);
+  const left = await waitFor(
+    'segment files below the log end to go',
+    async () => segments(topic),
+    (segs) => segs.every((s) => s.base === RECORDS && s.size === 0),
+    10_000,
+  );
   assert.ok(left.length <= 1, `segment files left: ${JSON.stringify(left)}`);
   assert.equal((await rawFetch(topic, RECORDS - 1)).errorCode, OFFSET_OUT_OF_RANGE);
   assert.equal((await rawFetch(topic, 0)).errorCode, OFFSET_OUT_OF_RANGE);
@@ -283,12 +341,27 @@ test('retention.ms altered with kafka-configs.sh on a live topic: old segments g
   assert.deepEqual(await offsets(topic), { low: RECORDS, high: RECORDS }, 'offsets after kill -9 + restart');
   // back to the default (7 days), so the next record stays
   ok(
-    await runTool('kafka-configs.sh', ['--bootstrap-server', broker.bootstrap, '--alter', '--entity-type', 'topics', '--entity-name', topic, '--delete-config', 'retention.ms']),
+    await runTool('kafka-configs.sh', [
+      '--bootstrap-server',
+      broker.bootstrap,
+      '--alter',
+      '--entity-type',
+      'topics',
+      '--entity-name',
+      topic,
+      '--delete-config',
+      'retention.ms',
+    ]),
     'kafka-configs.sh --alter --delete-config retention.ms',
   );
   const res = await producer.send({ topic, acks: -1, messages: [{ partition: 0, value: 'after-retention' }] });
   assert.equal(res[0]?.baseOffset, String(RECORDS));
-  const r = ok(await kcat(['-b', broker.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o %s\n'], { timeoutMs: 30_000 }), 'kcat');
+  const r = ok(
+    await kcat(['-b', broker.bootstrap, '-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-f', '%o %s\n'], {
+      timeoutMs: 30_000,
+    }),
+    'kcat',
+  );
   assert.equal(r.stdout, `${RECORDS} after-retention\n`);
 });
 
@@ -320,12 +393,22 @@ test('Fetch below the log start offset: OFFSET_OUT_OF_RANGE partition carries -1
 test('segment.bytes below 1 MiB is rejected with INVALID_CONFIG (Kafka 4 minimum), 1 MiB is accepted', async () => {
   await assert.rejects(
     admin.createTopics({
-      topics: [{ topic: 'segment-too-small', numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'segment.bytes', value: String(SEGMENT_BYTES - 1) }] }],
+      topics: [
+        {
+          topic: 'segment-too-small',
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: 'segment.bytes', value: String(SEGMENT_BYTES - 1) }],
+        },
+      ],
       waitForLeaders: true,
     }),
     (e: { name?: string; errors?: Array<{ type?: string }> }) => {
       assert.equal(e.name, 'KafkaJSAggregateError');
-      assert.deepEqual(e.errors?.map((x) => x.type), ['INVALID_CONFIG']);
+      assert.deepEqual(
+        e.errors?.map((x) => x.type),
+        ['INVALID_CONFIG'],
+      );
       return true;
     },
   );

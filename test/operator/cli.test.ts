@@ -27,14 +27,25 @@ after(async () => {
 describe('fjord operator (CLI)', () => {
   it('reconciles against the given kubeconfig and stops on SIGTERM, releasing the Lease', async () => {
     let output = '';
-    child = spawn(process.execPath, [join(repoRoot(), 'bin', 'fjord.js'), 'operator', '--kubeconfig', plane.kubeconfig, '--namespace', NS], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      process.execPath,
+      [join(repoRoot(), 'bin', 'fjord.js'), 'operator', '--kubeconfig', plane.kubeconfig, '--namespace', NS],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    await plane.client.create(Resources.cluster, { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'c1', namespace: NS }, spec: { replicas: 1 } } as KubeObject);
-    await waitFor('StatefulSet c1 from the CLI operator', () => getOrNull(plane.client, Resources.statefulSet, NS, 'c1'), 30_000).catch((error: Error) => {
-      throw new Error(`${error.message}\noperator output:\n${output}`);
-    });
+    await plane.client.create(Resources.cluster, {
+      apiVersion: 'fjord.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'c1', namespace: NS },
+      spec: { replicas: 1 },
+    } as KubeObject);
+    await waitFor('StatefulSet c1 from the CLI operator', () => getOrNull(plane.client, Resources.statefulSet, NS, 'c1'), 30_000).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\noperator output:\n${output}`);
+      },
+    );
     const lease = await plane.client.get<LeaseObject>(Resources.lease, NS, 'fjord-operator');
     assert.ok(lease.spec?.holderIdentity, 'holds the Lease');
     child.kill('SIGTERM');

@@ -6,9 +6,19 @@ import assert from 'node:assert/strict';
 import { Resources, type KubeObject, type ResourceType } from '../../operator/src/kube/types.js';
 import type { Cluster } from '../../operator/src/api/types.generated.js';
 import { CONFIG_HASH_ANNOTATION, configHash, kafkaClusterId, type ClusterInput } from '../../operator/src/model/cluster.js';
-import { fixtureCluster, goldenText, parseDocuments } from '../../operator/src/model/golden.js';
+import { fixtureCluster, goldenText, parseDocuments } from '../harness/cluster-golden.js';
 import type { Operator } from '../../operator/src/main.js';
-import { createNamespace, getOrNull, installCrds, startControlPlane, startFakeKubelet, startOperator, waitFor, type ControlPlane, type FakeKubelet } from './harness.js';
+import {
+  createNamespace,
+  getOrNull,
+  installCrds,
+  startControlPlane,
+  startFakeKubelet,
+  startOperator,
+  waitFor,
+  type ControlPlane,
+  type FakeKubelet,
+} from './harness.js';
 
 const NS = 'fjord'; // the fixture's namespace
 let plane: ControlPlane;
@@ -28,7 +38,10 @@ function assertSubset(actual: unknown, expected: unknown, path = ''): void {
   if (expected !== null && typeof expected === 'object') {
     assert.ok(actual !== null && typeof actual === 'object', `${path}: expected an object, got ${JSON.stringify(actual)}`);
     if (Array.isArray(expected)) {
-      assert.ok(Array.isArray(actual) && actual.length === expected.length, `${path}: expected ${expected.length} items, got ${JSON.stringify(actual)}`);
+      assert.ok(
+        Array.isArray(actual) && actual.length === expected.length,
+        `${path}: expected ${expected.length} items, got ${JSON.stringify(actual)}`,
+      );
       expected.forEach((item, i) => assertSubset((actual as unknown[])[i], item, `${path}[${i}]`));
       return;
     }
@@ -44,18 +57,22 @@ async function podsOf(): Promise<Array<KubeObject & { status?: { conditions?: Ar
 
 /** Waits until every pod runs the Cluster's current hash and the Cluster is Ready for its generation. */
 async function waitRolled(timeoutMs = 60_000): Promise<Cluster> {
-  return waitFor('roll finished and Ready', async () => {
-    const cluster = await getCluster();
-    const hash = configHash(cluster);
-    const pods = await podsOf();
-    const ready = readyCondition(cluster);
-    const done =
-      pods.length === 3 &&
-      pods.every((p) => p.metadata.annotations?.[CONFIG_HASH_ANNOTATION] === hash) &&
-      ready?.status === 'True' &&
-      cluster.status?.observedGeneration === cluster.metadata.generation;
-    return done ? cluster : null;
-  }, timeoutMs);
+  return waitFor(
+    'roll finished and Ready',
+    async () => {
+      const cluster = await getCluster();
+      const hash = configHash(cluster);
+      const pods = await podsOf();
+      const ready = readyCondition(cluster);
+      const done =
+        pods.length === 3 &&
+        pods.every((p) => p.metadata.annotations?.[CONFIG_HASH_ANNOTATION] === hash) &&
+        ready?.status === 'True' &&
+        cluster.status?.observedGeneration === cluster.metadata.generation;
+      return done ? cluster : null;
+    },
+    timeoutMs,
+  );
 }
 
 /** Records the Ready/Progressing reasons the Cluster shows while `body` runs. */
@@ -113,7 +130,9 @@ describe('Cluster controller', () => {
     ];
     for (const [kind, type] of kinds) {
       type Read = KubeObject & { metadata: { managedFields?: Array<{ manager: string; operation: string }> } };
-      const listed = (await plane.client.list<Read>(type, NS)).items.filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === cluster.metadata.uid));
+      const listed = (await plane.client.list<Read>(type, NS)).items.filter((o) =>
+        o.metadata.ownerReferences?.some((r) => r.uid === cluster.metadata.uid),
+      );
       // read each back individually (list items carry no apiVersion/kind)
       const actual = await Promise.all(listed.map((o) => plane.client.get<Read>(type, NS, o.metadata.name)));
       const wanted = expected.filter((o) => o.kind === kind);
@@ -121,15 +140,28 @@ describe('Cluster controller', () => {
       for (const want of wanted) {
         const got = actual.find((o) => o.metadata.name === want.metadata.name)!;
         assertSubset(got, want, `${kind}/${want.metadata.name}`);
-        assert.deepEqual(got.metadata.ownerReferences, [{ apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', name: 'demo', uid: cluster.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+        assert.deepEqual(got.metadata.ownerReferences, [
+          {
+            apiVersion: 'fjord.dev/v1alpha1',
+            kind: 'Cluster',
+            name: 'demo',
+            uid: cluster.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ]);
         assert.equal(got.metadata.labels?.['argocd.argoproj.io/instance'], undefined, 'GitOps tracking label copied');
-        assert.deepEqual(got.metadata.managedFields?.map((f) => `${f.manager}/${f.operation}`), ['fjord-operator/Apply'], `${kind} field managers`);
+        assert.deepEqual(
+          got.metadata.managedFields?.map((f) => `${f.manager}/${f.operation}`),
+          ['fjord-operator/Apply'],
+          `${kind} field managers`,
+        );
       }
     }
   });
 
   it('reports Progressing while brokers start, then Ready with observedGeneration', async () => {
-    const before = await waitFor('status written', async () => (await getCluster()).status?.conditions ? getCluster() : null);
+    const before = await waitFor('status written', async () => ((await getCluster()).status?.conditions ? getCluster() : null));
     const notReady = readyCondition(before);
     assert.equal(notReady?.status, 'False');
     assert.equal(notReady?.reason, 'BrokersNotReady');
@@ -161,10 +193,21 @@ describe('Cluster controller', () => {
     });
     assert.deepEqual(kubelet.deletions, ['demo-2', 'demo-1', 'demo-0']);
     assert.equal(kubelet.maxUnavailable, 1, 'never more than one broker down');
-    const events = (await plane.client.list<KubeObject & { reason: string; message: string; involvedObject: { name: string; kind: string } }>(Resources.event, NS)).items;
-    const rolls = events.filter((e) => e.involvedObject.kind === 'Cluster' && e.involvedObject.name === 'demo' && e.reason === 'RollingRestart');
+    const events = (
+      await plane.client.list<KubeObject & { reason: string; message: string; involvedObject: { name: string; kind: string } }>(
+        Resources.event,
+        NS,
+      )
+    ).items;
+    const rolls = events.filter(
+      (e) => e.involvedObject.kind === 'Cluster' && e.involvedObject.name === 'demo' && e.reason === 'RollingRestart',
+    );
     // (the order is proven by the deletions above; Event names and second-resolution timestamps do not keep it)
-    assert.deepEqual(rolls.map((e) => e.message).sort(), ['restarting pod demo-0 (1 to go)', 'restarting pod demo-1 (2 to go)', 'restarting pod demo-2 (3 to go)']);
+    assert.deepEqual(rolls.map((e) => e.message).sort(), [
+      'restarting pod demo-0 (1 to go)',
+      'restarting pod demo-1 (2 to go)',
+      'restarting pod demo-2 (3 to go)',
+    ]);
     assert.ok(reasons.has('Ready=False/RollingRestart') && reasons.has('Progressing=True/RollingRestart'), [...reasons].join(' '));
     const configMap = await plane.client.get<KubeObject & { data: Record<string, string> }>(Resources.configMap, NS, 'demo-config');
     assert.match(configMap.data['server.properties']!, /^num\.partitions=6$/m);
@@ -200,7 +243,11 @@ describe('Cluster controller', () => {
     });
     await waitFor('4 ready brokers', async () => {
       const cluster = await getCluster();
-      return cluster.status?.readyBrokers === 4 && readyCondition(cluster)?.status === 'True' && cluster.status.observedGeneration === cluster.metadata.generation;
+      return (
+        cluster.status?.readyBrokers === 4 &&
+        readyCondition(cluster)?.status === 'True' &&
+        cluster.status.observedGeneration === cluster.metadata.generation
+      );
     });
   });
 });

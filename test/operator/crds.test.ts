@@ -14,7 +14,9 @@ const NS = 'crd-tests';
 let plane: ControlPlane;
 
 function sample(file: string): KubeObject & { spec: Record<string, unknown> } {
-  const object = parse(readFileSync(join(repoRoot(), 'operator', 'samples', file), 'utf8')) as KubeObject & { spec: Record<string, unknown> };
+  const object = parse(readFileSync(join(repoRoot(), 'operator', 'samples', file), 'utf8')) as KubeObject & {
+    spec: Record<string, unknown>;
+  };
   object.metadata.namespace = NS;
   return object;
 }
@@ -49,7 +51,9 @@ after(async () => {
 
 describe('CRDs in a real kube-apiserver', () => {
   it('are served with short names and the fjord category', async () => {
-    const discovery = await plane.client.request<{ resources: Array<{ name: string; shortNames?: string[]; categories?: string[]; kind: string }> }>('GET', '/apis/fjord.dev/v1alpha1');
+    const discovery = await plane.client.request<{
+      resources: Array<{ name: string; shortNames?: string[]; categories?: string[]; kind: string }>;
+    }>('GET', '/apis/fjord.dev/v1alpha1');
     const byName = new Map(discovery.resources.map((r) => [r.name, r]));
     assert.deepEqual(byName.get('clusters')?.shortNames, ['fjc']);
     assert.deepEqual(byName.get('topics')?.shortNames, ['fjt']);
@@ -59,24 +63,42 @@ describe('CRDs in a real kube-apiserver', () => {
   });
 
   it('accept the samples and apply defaults', async () => {
-    const created = await plane.client.create<KubeObject & { spec: { replicas: number; storage: { type: string } } }>(Resources.cluster, sample('cluster.yaml'), { fieldValidation: 'Strict' });
+    const created = await plane.client.create<KubeObject & { spec: { replicas: number; storage: { type: string } } }>(
+      Resources.cluster,
+      sample('cluster.yaml'),
+      { fieldValidation: 'Strict' },
+    );
     assert.equal(created.spec.replicas, 3);
     await plane.client.create(Resources.topic, sample('topic.yaml'), { fieldValidation: 'Strict' });
     await plane.client.create(Resources.topic, sample('topic-external.yaml'), { fieldValidation: 'Strict' });
-    const minimal = await plane.client.create<KubeObject & { spec: { replicas: number; image: string; storage: { type: string; size: string; deleteClaim: boolean } } }>(Resources.cluster, cluster('minimal', {}));
+    const minimal = await plane.client.create<
+      KubeObject & { spec: { replicas: number; image: string; storage: { type: string; size: string; deleteClaim: boolean } } }
+    >(Resources.cluster, cluster('minimal', {}));
     assert.equal(minimal.spec.replicas, 3);
     assert.equal(minimal.spec.image, 'fjord:0.1.0');
     assert.deepEqual(minimal.spec.storage, { type: 'persistent-claim', size: '10Gi', deleteClaim: false });
   });
 
   const invalidTopics: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['negative partitions', { cluster: { name: 'demo' }, partitions: -3 }, /spec\.partitions: Invalid value: -3: spec\.partitions in body should be greater than or equal to 1/],
+    [
+      'negative partitions',
+      { cluster: { name: 'demo' }, partitions: -3 },
+      /spec\.partitions: Invalid value: -3: spec\.partitions in body should be greater than or equal to 1/,
+    ],
     ['zero partitions', { cluster: { name: 'demo' }, partitions: 0 }, /spec\.partitions.*greater than or equal to 1/],
     ['an unknown field', { cluster: { name: 'demo' }, partitionz: 3 }, /unknown field "spec\.partitionz"/],
     ['no cluster', { partitions: 1 }, /spec\.cluster: Required value/],
-    ['both cluster name and bootstrap', { cluster: { name: 'demo', bootstrapServers: 'a:9092' } }, /set exactly one of cluster\.name or cluster\.bootstrapServers/],
+    [
+      'both cluster name and bootstrap',
+      { cluster: { name: 'demo', bootstrapServers: 'a:9092' } },
+      /set exactly one of cluster\.name or cluster\.bootstrapServers/,
+    ],
     ['a bad bootstrap address', { cluster: { bootstrapServers: 'no-port' } }, /spec\.cluster\.bootstrapServers.*should match/],
-    ['an unknown cleanup.policy', { cluster: { name: 'demo' }, config: { 'cleanup.policy': 'shred' } }, /cleanup\.policy must be one of delete, compact, delete,compact/],
+    [
+      'an unknown cleanup.policy',
+      { cluster: { name: 'demo' }, config: { 'cleanup.policy': 'shred' } },
+      /cleanup\.policy must be one of delete, compact, delete,compact/,
+    ],
     ['a bad topic name', { cluster: { name: 'demo' }, topicName: 'no/slashes' }, /spec\.topicName.*should match/],
   ];
   for (const [what, spec, message] of invalidTopics) {
@@ -87,7 +109,11 @@ describe('CRDs in a real kube-apiserver', () => {
 
   const invalidClusters: Array<[string, Record<string, unknown>, RegExp]> = [
     ['zero replicas', { replicas: 0 }, /spec\.replicas.*greater than or equal to 1/],
-    ['an unknown storage type', { storage: { type: 'nfs' } }, /spec\.storage\.type: Unsupported value: "nfs": supported values: "persistent-claim", "ephemeral"/],
+    [
+      'an unknown storage type',
+      { storage: { type: 'nfs' } },
+      /spec\.storage\.type: Unsupported value: "nfs": supported values: "persistent-claim", "ephemeral"/,
+    ],
     ['an operator-owned broker property', { config: { 'node.id': '7' } }, /must not set properties the operator owns: node\.id/],
     ['an unknown field', { replicaz: 3 }, /unknown field "spec\.replicaz"/],
   ];
@@ -98,7 +124,10 @@ describe('CRDs in a real kube-apiserver', () => {
   }
 
   it('reject changing, adding or removing topicName (transition rules)', async () => {
-    const named = await plane.client.create<KubeObject & { spec: Record<string, unknown> }>(Resources.topic, topic('named', { cluster: { name: 'demo' }, topicName: 'first' }));
+    const named = await plane.client.create<KubeObject & { spec: Record<string, unknown> }>(
+      Resources.topic,
+      topic('named', { cluster: { name: 'demo' }, topicName: 'first' }),
+    );
     await assert.rejects(
       plane.client.replace(Resources.topic, { ...named, spec: { ...named.spec, topicName: 'second' } } as KubeObject),
       (error: ApiError) => error.status === 422 && /topicName is immutable/.test(error.message),
@@ -108,7 +137,10 @@ describe('CRDs in a real kube-apiserver', () => {
       plane.client.replace(Resources.topic, { ...named, spec: withoutName } as KubeObject),
       (error: ApiError) => error.status === 422 && /topicName is immutable/.test(error.message),
     );
-    const unnamed = await plane.client.create<KubeObject & { spec: Record<string, unknown> }>(Resources.topic, topic('unnamed', { cluster: { name: 'demo' } }));
+    const unnamed = await plane.client.create<KubeObject & { spec: Record<string, unknown> }>(
+      Resources.topic,
+      topic('unnamed', { cluster: { name: 'demo' } }),
+    );
     await assert.rejects(
       plane.client.replace(Resources.topic, { ...unnamed, spec: { ...unnamed.spec, topicName: 'late' } } as KubeObject),
       (error: ApiError) => error.status === 422 && /topicName is immutable/.test(error.message),
@@ -118,21 +150,55 @@ describe('CRDs in a real kube-apiserver', () => {
   });
 
   it('reject storage changes after creation, but allow deleteClaim changes', async () => {
-    const created = await plane.client.create<KubeObject & { spec: { storage: Record<string, unknown> } }>(Resources.cluster, cluster('storage', { storage: { size: '5Gi' } }));
-    await assert.rejects(
-      plane.client.replace(Resources.cluster, { ...created, spec: { ...created.spec, storage: { ...created.spec.storage, size: '50Gi' } } } as KubeObject),
-      (error: ApiError) => error.status === 422 && /spec\.storage: Invalid value: .*storage type, size and storageClassName cannot change after creation/.test(error.message),
+    const created = await plane.client.create<KubeObject & { spec: { storage: Record<string, unknown> } }>(
+      Resources.cluster,
+      cluster('storage', { storage: { size: '5Gi' } }),
     );
-    await plane.client.replace(Resources.cluster, { ...created, spec: { ...created.spec, storage: { ...created.spec.storage, deleteClaim: true } } } as KubeObject);
+    await assert.rejects(
+      plane.client.replace(Resources.cluster, {
+        ...created,
+        spec: { ...created.spec, storage: { ...created.spec.storage, size: '50Gi' } },
+      } as KubeObject),
+      (error: ApiError) =>
+        error.status === 422 &&
+        /spec\.storage: Invalid value: .*storage type, size and storageClassName cannot change after creation/.test(error.message),
+    );
+    await plane.client.replace(Resources.cluster, {
+      ...created,
+      spec: { ...created.spec, storage: { ...created.spec.storage, deleteClaim: true } },
+    } as KubeObject);
   });
 
   it('`kubectl get clusters,topics` prints the printer columns', async () => {
-    await plane.client.mergePatch(Resources.cluster, NS, 'demo', {
-      status: { readyBrokers: 2, bootstrap: 'demo-bootstrap.crd-tests.svc:9092', conditions: [{ type: 'Ready', status: 'False', reason: 'BrokersNotReady', message: '2/3', lastTransitionTime: new Date().toISOString() }] },
-    }, 'status');
-    await plane.client.mergePatch(Resources.topic, NS, 'orders', {
-      status: { topicName: 'orders', partitions: 6, replicationFactor: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: '', lastTransitionTime: new Date().toISOString() }] },
-    }, 'status');
+    await plane.client.mergePatch(
+      Resources.cluster,
+      NS,
+      'demo',
+      {
+        status: {
+          readyBrokers: 2,
+          bootstrap: 'demo-bootstrap.crd-tests.svc:9092',
+          conditions: [
+            { type: 'Ready', status: 'False', reason: 'BrokersNotReady', message: '2/3', lastTransitionTime: new Date().toISOString() },
+          ],
+        },
+      },
+      'status',
+    );
+    await plane.client.mergePatch(
+      Resources.topic,
+      NS,
+      'orders',
+      {
+        status: {
+          topicName: 'orders',
+          partitions: 6,
+          replicationFactor: 1,
+          conditions: [{ type: 'Ready', status: 'True', reason: 'Synced', message: '', lastTransitionTime: new Date().toISOString() }],
+        },
+      },
+      'status',
+    );
     const result = await plane.kubectl(['get', 'clusters,topics', '-n', NS]);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.split('\n');

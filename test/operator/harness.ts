@@ -59,7 +59,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
       if (stopped) return;
       stopped = true;
       client.close();
-      spawnSync('bash', [join(repoRoot(), 'test', 'k8s', 'down.sh', ), dir], { encoding: 'utf8' });
+      spawnSync('bash', [join(repoRoot(), 'test', 'k8s', 'down.sh'), dir], { encoding: 'utf8' });
     },
   };
 }
@@ -83,7 +83,11 @@ export async function installCrds(client: KubeClient): Promise<void> {
   }
   for (const crd of crdDocuments()) {
     await waitFor(`CRD ${crd.metadata.name} Established`, async () => {
-      const got = await client.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(Resources.crd, undefined, crd.metadata.name);
+      const got = await client.get<KubeObject & { status?: { conditions?: Array<{ type: string; status: string }> } }>(
+        Resources.crd,
+        undefined,
+        crd.metadata.name,
+      );
       return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
     });
   }
@@ -93,7 +97,12 @@ export async function createNamespace(client: KubeClient, name: string): Promise
   await client.create(Resources.namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | false | null | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | false | null | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown = null;
   for (;;) {
@@ -103,12 +112,20 @@ export async function waitFor<T>(what: string, check: () => Promise<T | false | 
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
-export async function getOrNull<T extends KubeObject>(client: KubeClient, type: Parameters<KubeClient['get']>[0], namespace: string, name: string): Promise<T | null> {
+export async function getOrNull<T extends KubeObject>(
+  client: KubeClient,
+  type: Parameters<KubeClient['get']>[0],
+  namespace: string,
+  name: string,
+): Promise<T | null> {
   try {
     return await client.get<T>(type, namespace, name);
   } catch (error) {
@@ -138,7 +155,11 @@ interface PodObject extends KubeObject {
   status?: { conditions?: Array<{ type: string; status: string }> };
 }
 interface StatefulSetObject extends KubeObject {
-  spec: { replicas: number; template: { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> }; volumeClaimTemplates?: Array<{ metadata: { name: string } }> };
+  spec: {
+    replicas: number;
+    template: { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> };
+    volumeClaimTemplates?: Array<{ metadata: { name: string } }>;
+  };
 }
 
 export interface FakeKubelet {
@@ -202,13 +223,32 @@ export function startFakeKubelet(client: KubeClient, namespace: string, setName:
         createdAt.set(name, Date.now());
         seen.add(name);
       } else if (!ready && Date.now() - (createdAt.get(name) ?? 0) >= readyDelayMs) {
-        await client.mergePatch(Resources.pod, namespace, name, { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }, 'status');
+        await client.mergePatch(
+          Resources.pod,
+          namespace,
+          name,
+          { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } },
+          'status',
+        );
       }
     }
     state.maxUnavailable = Math.max(state.maxUnavailable, unavailable);
     const refreshed = (await client.list<PodObject>(Resources.pod, namespace, { labelSelector: `fjord.dev/cluster=${setName}` })).items;
     const readyReplicas = refreshed.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
-    await client.mergePatch(Resources.statefulSet, namespace, setName, { status: { replicas: refreshed.length, readyReplicas, availableReplicas: readyReplicas, observedGeneration: set.metadata.generation } }, 'status');
+    await client.mergePatch(
+      Resources.statefulSet,
+      namespace,
+      setName,
+      {
+        status: {
+          replicas: refreshed.length,
+          readyReplicas,
+          availableReplicas: readyReplicas,
+          observedGeneration: set.metadata.generation,
+        },
+      },
+      'status',
+    );
   };
   const loop = (async () => {
     while (running) {
@@ -227,7 +267,13 @@ function podFromTemplate(set: StatefulSetObject, ordinal: number): KubeObject {
   const name = `${set.metadata.name}-${ordinal}`;
   const template = set.spec.template;
   const spec = structuredClone(template.spec) as { volumes?: unknown[]; hostname?: string; subdomain?: string };
-  spec.volumes = [...(spec.volumes ?? []), ...(set.spec.volumeClaimTemplates ?? []).map((t) => ({ name: t.metadata.name, persistentVolumeClaim: { claimName: `${t.metadata.name}-${name}` } }))];
+  spec.volumes = [
+    ...(spec.volumes ?? []),
+    ...(set.spec.volumeClaimTemplates ?? []).map((t) => ({
+      name: t.metadata.name,
+      persistentVolumeClaim: { claimName: `${t.metadata.name}-${name}` },
+    })),
+  ];
   spec.hostname = name;
   spec.subdomain = (set.spec as unknown as { serviceName: string }).serviceName;
   return {
@@ -236,9 +282,22 @@ function podFromTemplate(set: StatefulSetObject, ordinal: number): KubeObject {
     metadata: {
       name,
       namespace: set.metadata.namespace,
-      labels: { ...(template.metadata.labels ?? {}), 'apps.kubernetes.io/pod-index': String(ordinal), 'statefulset.kubernetes.io/pod-name': name },
+      labels: {
+        ...(template.metadata.labels ?? {}),
+        'apps.kubernetes.io/pod-index': String(ordinal),
+        'statefulset.kubernetes.io/pod-name': name,
+      },
       annotations: { ...(template.metadata.annotations ?? {}) },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata.name, uid: set.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          name: set.metadata.name,
+          uid: set.metadata.uid!,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec,
   } as KubeObject;

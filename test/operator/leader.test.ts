@@ -19,7 +19,12 @@ function capturingLogger(lines: string[]) {
 }
 
 async function clusterWithChildren(name: string): Promise<boolean> {
-  await plane.client.create(Resources.cluster, { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', metadata: { name, namespace: NS }, spec: { replicas: 1 } } as KubeObject);
+  await plane.client.create(Resources.cluster, {
+    apiVersion: 'fjord.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name, namespace: NS },
+    spec: { replicas: 1 },
+  } as KubeObject);
   await waitFor(`StatefulSet ${name}`, () => getOrNull(plane.client, Resources.statefulSet, NS, name));
   return true;
 }
@@ -49,7 +54,10 @@ describe('leader election', () => {
     assert.equal(lease.spec?.holderIdentity, 'operator-a');
 
     await clusterWithChildren('one');
-    assert.ok(logsA.some((l) => l.includes('"Controllers started"')), 'leader started its controllers');
+    assert.ok(
+      logsA.some((l) => l.includes('"Controllers started"')),
+      'leader started its controllers',
+    );
     assert.ok(!logsB.some((l) => l.includes('"Controllers started"')), 'standby started controllers while not leading');
 
     await a.stop(); // releases the Lease
@@ -71,14 +79,24 @@ describe('leader election', () => {
     const intruder = (async () => {
       while (intruding) {
         const lease = await plane.client.get<LeaseObject>(Resources.lease, NS, 'fjord-operator');
-        lease.spec = { ...lease.spec, holderIdentity: 'intruder', renewTime: new Date().toISOString().replace('Z', '000Z'), leaseDurationSeconds: 3 };
+        lease.spec = {
+          ...lease.spec,
+          holderIdentity: 'intruder',
+          renewTime: new Date().toISOString().replace('Z', '000Z'),
+          leaseDurationSeconds: 3,
+        };
         await plane.client.replace(Resources.lease, lease).catch(() => undefined);
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
     await waitFor('operator-b stepped down', async () => !b.isLeading, 10_000);
     // While it does not lead, it does not act: a new Cluster gets no children.
-    await plane.client.create(Resources.cluster, { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'three', namespace: NS }, spec: { replicas: 1 } } as KubeObject);
+    await plane.client.create(Resources.cluster, {
+      apiVersion: 'fjord.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'three', namespace: NS },
+      spec: { replicas: 1 },
+    } as KubeObject);
     await new Promise((r) => setTimeout(r, 1_500));
     assert.equal(await getOrNull(plane.client, Resources.statefulSet, NS, 'three'), null, 'a non-leader reconciled');
     // The intruder "crashes" without releasing: after leaseDuration the Lease is free again.

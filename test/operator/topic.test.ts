@@ -26,12 +26,19 @@ async function getTopic(name: string): Promise<Topic> {
 
 /** Waits until the Topic's status describes its current generation with the given Ready status/reason. */
 async function waitReady(name: string, status: 'True' | 'False' | 'Unknown' = 'True', reason?: string, timeoutMs = 20_000): Promise<Topic> {
-  return waitFor(`Topic ${name} Ready=${status}${reason ? `/${reason}` : ''}`, async () => {
-    const t = await getTopic(name);
-    const ready = t.status?.conditions?.find((c) => c.type === 'Ready');
-    const ok = t.status?.observedGeneration === t.metadata.generation && ready?.status === status && (reason === undefined || ready.reason === reason);
-    return ok ? t : null;
-  }, timeoutMs);
+  return waitFor(
+    `Topic ${name} Ready=${status}${reason ? `/${reason}` : ''}`,
+    async () => {
+      const t = await getTopic(name);
+      const ready = t.status?.conditions?.find((c) => c.type === 'Ready');
+      const ok =
+        t.status?.observedGeneration === t.metadata.generation &&
+        ready?.status === status &&
+        (reason === undefined || ready.reason === reason);
+      return ok ? t : null;
+    },
+    timeoutMs,
+  );
 }
 
 async function brokerTopic(client: AdminClient, name: string) {
@@ -49,7 +56,12 @@ before(async () => {
   admin = await AdminClient.connect(fjord.bootstrap);
   // The operator runs outside the Kubernetes cluster: every Cluster resolves to the real broker.
   operator = await startOperator(plane, { settings: { resolveBootstrap: () => fjord.bootstrap } });
-  await plane.client.create(Resources.cluster, { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'demo', namespace: NS }, spec: { replicas: 3 } } as KubeObject);
+  await plane.client.create(Resources.cluster, {
+    apiVersion: 'fjord.dev/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name: 'demo', namespace: NS },
+    spec: { replicas: 3 },
+  } as KubeObject);
 });
 after(async () => {
   admin?.close();
@@ -60,7 +72,10 @@ after(async () => {
 
 describe('Topic controller against a Fjord broker', () => {
   it('creates the topic with partitions and config, adds the finalizer, reports status', async () => {
-    await plane.client.create(Resources.topic, topic('orders', { cluster: { name: 'demo' }, partitions: 3, config: { 'retention.ms': 3600000 } }));
+    await plane.client.create(
+      Resources.topic,
+      topic('orders', { cluster: { name: 'demo' }, partitions: 3, config: { 'retention.ms': 3600000 } }),
+    );
     const t = await waitReady('orders');
     const onBroker = await brokerTopic(admin, 'orders');
     assert.ok(onBroker, 'topic exists on the broker');
@@ -82,7 +97,9 @@ describe('Topic controller against a Fjord broker', () => {
   });
 
   it('changes config', async () => {
-    await plane.client.mergePatch(Resources.topic, NS, 'orders', { spec: { config: { 'retention.ms': 7200000, 'cleanup.policy': 'compact' } } });
+    await plane.client.mergePatch(Resources.topic, NS, 'orders', {
+      spec: { config: { 'retention.ms': 7200000, 'cleanup.policy': 'compact' } },
+    });
     await waitReady('orders');
     const onBroker = await brokerTopic(admin, 'orders');
     assert.equal(onBroker?.config('retention.ms'), '7200000');
@@ -92,7 +109,10 @@ describe('Topic controller against a Fjord broker', () => {
   it('refuses a partition decrease with Ready=False and a reason, and recovers when the spec is fixed', async () => {
     await plane.client.mergePatch(Resources.topic, NS, 'orders', { spec: { partitions: 2 } });
     const t = await waitReady('orders', 'False', 'PartitionDecreaseRefused');
-    assert.match(t.status!.conditions!.find((c) => c.type === 'Ready')!.message, /spec\.partitions is 2 but the topic has 5: partitions can only grow/);
+    assert.match(
+      t.status!.conditions!.find((c) => c.type === 'Ready')!.message,
+      /spec\.partitions is 2 but the topic has 5: partitions can only grow/,
+    );
     assert.equal(t.status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
     assert.equal((await brokerTopic(admin, 'orders'))?.partitions, 5);
     await plane.client.mergePatch(Resources.topic, NS, 'orders', { spec: { partitions: 5 } });
@@ -139,7 +159,12 @@ describe('Topic controller against a Fjord broker', () => {
   });
 
   it('the finalizer is dropped (topic kept) when the target Cluster no longer exists', async () => {
-    await plane.client.create(Resources.cluster, { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'ghost', namespace: NS }, spec: { replicas: 1 } } as KubeObject);
+    await plane.client.create(Resources.cluster, {
+      apiVersion: 'fjord.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'ghost', namespace: NS },
+      spec: { replicas: 1 },
+    } as KubeObject);
     await plane.client.create(Resources.topic, topic('orphan', { cluster: { name: 'ghost' }, partitions: 1 }));
     await waitReady('orphan');
     await plane.client.delete(Resources.cluster, NS, 'ghost');
@@ -150,9 +175,15 @@ describe('Topic controller against a Fjord broker', () => {
   });
 
   it('two Topics for one Kafka topic: the oldest wins, the other reports ResourceConflict and takes over when the first goes', async () => {
-    await plane.client.create(Resources.topic, topic('first', { cluster: { name: 'demo' }, topicName: 'shared', partitions: 1, config: { 'retention.ms': 111111 } }));
+    await plane.client.create(
+      Resources.topic,
+      topic('first', { cluster: { name: 'demo' }, topicName: 'shared', partitions: 1, config: { 'retention.ms': 111111 } }),
+    );
     await waitReady('first');
-    await plane.client.create(Resources.topic, topic('second', { cluster: { name: 'demo' }, topicName: 'shared', partitions: 1, config: { 'retention.ms': 222222 } }));
+    await plane.client.create(
+      Resources.topic,
+      topic('second', { cluster: { name: 'demo' }, topicName: 'shared', partitions: 1, config: { 'retention.ms': 222222 } }),
+    );
     const second = await waitReady('second', 'False', 'ResourceConflict');
     assert.match(second.status!.conditions!.find((c) => c.type === 'Ready')!.message, /already managed by Topic topics\/first/);
     assert.deepEqual(second.metadata.finalizers ?? [], []);
@@ -165,8 +196,12 @@ describe('Topic controller against a Fjord broker', () => {
 
   it('scale-down keeps brokers that hold partition replicas and says why', async () => {
     // The Fjord test broker is node 1 and holds every partition: dropping broker 2 is fine, broker 1 is not.
-    const replicasOf = async () => (await plane.client.get<KubeObject & { spec: { replicas: number } }>(Resources.statefulSet, NS, 'demo')).spec.replicas;
-    await waitFor('StatefulSet with 3 replicas', async () => (await getOrNull(plane.client, Resources.statefulSet, NS, 'demo')) && (await replicasOf()) === 3);
+    const replicasOf = async () =>
+      (await plane.client.get<KubeObject & { spec: { replicas: number } }>(Resources.statefulSet, NS, 'demo')).spec.replicas;
+    await waitFor(
+      'StatefulSet with 3 replicas',
+      async () => (await getOrNull(plane.client, Resources.statefulSet, NS, 'demo')) && (await replicasOf()) === 3,
+    );
     await plane.client.mergePatch(Resources.cluster, NS, 'demo', { spec: { replicas: 2 } });
     await waitFor('scaled to 2', async () => (await replicasOf()) === 2);
     await plane.client.mergePatch(Resources.cluster, NS, 'demo', { spec: { replicas: 1 } });
@@ -175,7 +210,10 @@ describe('Topic controller against a Fjord broker', () => {
       const degraded = c.status?.conditions?.find((x) => x.type === 'Degraded');
       return c.status?.observedGeneration === c.metadata.generation && degraded?.reason === 'ScaleDownBlocked' ? c : null;
     });
-    assert.match(cluster.status!.conditions!.find((x) => x.type === 'Degraded')!.message, /kept 2 brokers: broker\(s\) 1 still hold replicas of .*orders/);
+    assert.match(
+      cluster.status!.conditions!.find((x) => x.type === 'Degraded')!.message,
+      /kept 2 brokers: broker\(s\) 1 still hold replicas of .*orders/,
+    );
     assert.equal(await replicasOf(), 2);
   });
 });
@@ -193,7 +231,15 @@ describe('Topic controller against Apache Kafka (external cluster by bootstrap a
   });
 
   it('creates, grows, configures, refuses a decrease, reverts drift and deletes', async () => {
-    await plane.client.create(Resources.topic, topic('external', { cluster: { bootstrapServers: kafka.bootstrap }, topicName: 'ext.events', partitions: 2, config: { 'retention.ms': 600000 } }));
+    await plane.client.create(
+      Resources.topic,
+      topic('external', {
+        cluster: { bootstrapServers: kafka.bootstrap },
+        topicName: 'ext.events',
+        partitions: 2,
+        config: { 'retention.ms': 600000 },
+      }),
+    );
     await waitReady('external', 'True', undefined, 60_000);
     let onBroker = await brokerTopic(kafkaAdmin, 'ext.events');
     assert.equal(onBroker?.partitions, 2);
@@ -211,7 +257,11 @@ describe('Topic controller against Apache Kafka (external cluster by bootstrap a
     await waitReady('external');
 
     assert.equal((await kafkaAdmin.alterTopicConfigs('ext.events', { 'retention.ms': '1000' })).errorCode, 0);
-    await waitFor('drift reverted on Kafka', async () => (await brokerTopic(kafkaAdmin, 'ext.events'))?.config('retention.ms') === '900000', 15_000);
+    await waitFor(
+      'drift reverted on Kafka',
+      async () => (await brokerTopic(kafkaAdmin, 'ext.events'))?.config('retention.ms') === '900000',
+      15_000,
+    );
 
     await plane.client.delete(Resources.topic, NS, 'external');
     await waitFor('Topic resource gone', async () => (await getOrNull(plane.client, Resources.topic, NS, 'external')) === null);

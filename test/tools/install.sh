@@ -96,7 +96,7 @@ mv "$home/config/server-log4j2.properties.tmp" "$home/config/server-log4j2.prope
 # name -> main class -> kind (tool: quick-start JVM flags; server/perf: normal JIT)
 wrappers=(
   "kafka-topics.sh org.apache.kafka.tools.TopicCommand tool"
-  "kafka-configs.sh kafka.admin.ConfigCommand tool"
+  "kafka-configs.sh org.apache.kafka.tools.ConfigCommand tool"
   "kafka-console-producer.sh org.apache.kafka.tools.ConsoleProducer tool"
   "kafka-console-consumer.sh org.apache.kafka.tools.consumer.ConsoleConsumer tool"
   "kafka-consumer-groups.sh org.apache.kafka.tools.consumer.group.ConsumerGroupCommand tool"
@@ -104,6 +104,13 @@ wrappers=(
   "kafka-producer-perf-test.sh org.apache.kafka.tools.ProducerPerformance perf"
   "kafka-consumer-perf-test.sh org.apache.kafka.tools.ConsumerPerformance perf"
   "kafka-storage.sh kafka.tools.StorageTool tool"
+  "kafka-log-dirs.sh org.apache.kafka.tools.LogDirsCommand tool"
+  "kafka-acls.sh org.apache.kafka.tools.AclCommand tool"
+  "kafka-features.sh org.apache.kafka.tools.FeatureCommand tool"
+  "kafka-delete-records.sh org.apache.kafka.tools.DeleteRecordsCommand tool"
+  "kafka-metadata-quorum.sh org.apache.kafka.tools.MetadataQuorumCommand tool"
+  "kafka-leader-election.sh org.apache.kafka.tools.LeaderElectionCommand tool"
+  "kafka-reassign-partitions.sh org.apache.kafka.tools.reassign.ReassignPartitionsCommand tool"
   "kafka-server-start.sh kafka.Kafka server"
 )
 

@@ -139,7 +139,9 @@ export class AdminClient {
   }
 
   /** Cluster metadata and, for the named topics (all topics when omitted), their description. */
-  async metadata(topics?: string[]): Promise<{ cluster: ClusterDescription; topics: Map<string, TopicDescription | { errorCode: number }> }> {
+  async metadata(
+    topics?: string[],
+  ): Promise<{ cluster: ClusterDescription; topics: Map<string, TopicDescription | { errorCode: number }> }> {
     const response = await this.send(
       API.metadata,
       codec.encodeMetadataRequest,
@@ -187,7 +189,12 @@ export class AdminClient {
     throw new AdminError(`describe topic ${name}`, found.errorCode, null);
   }
 
-  async createTopic(spec: { name: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string> }): Promise<TopicResult & { topicId: string }> {
+  async createTopic(spec: {
+    name: string;
+    partitions?: number;
+    replicationFactor?: number;
+    configs?: Record<string, string>;
+  }): Promise<TopicResult & { topicId: string }> {
     const response = await this.send(
       API.createTopics,
       codec.encodeCreateTopicsRequest,
@@ -235,7 +242,12 @@ export class AdminClient {
     if (result.errorCode !== ErrorCode.NONE) throw new AdminError(`describe configs of ${name}`, result.errorCode, result.errorMessage);
     const out = new Map<string, TopicConfigEntry>();
     for (const entry of result.configs) {
-      out.set(entry.name, { name: entry.name, value: entry.value, source: entry.configSource, isDefault: entry.configSource !== CONFIG_SOURCE_TOPIC });
+      out.set(entry.name, {
+        name: entry.name,
+        value: entry.value,
+        source: entry.configSource,
+        isDefault: entry.configSource !== CONFIG_SOURCE_TOPIC,
+      });
     }
     return out;
   }

@@ -6,7 +6,12 @@ import { encodeFetchRequest } from '../protocol/generated/fetch-request.js';
  * A sessionless Fetch v12 (topic by name) of one partition from `offset`, answered at once
  * (MaxWaitMs 0, MinBytes 0): for tests that look at exactly what the broker returns.
  */
-export function fetchPartitionRequest(topic: string, partition: number, offset: number, partitionMaxBytes = 1 << 20): RequestSpec<FetchResponse> {
+export function fetchPartitionRequest(
+  topic: string,
+  partition: number,
+  offset: number,
+  partitionMaxBytes = 1 << 20,
+): RequestSpec<FetchResponse> {
   return {
     apiKey: 1,
     apiVersion: 12,

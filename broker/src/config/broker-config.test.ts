@@ -62,7 +62,10 @@ test('bad values name the property', () => {
     [{ 'node.id': '2147483648' }, /node\.id: '2147483648' is out of range for a int/],
   ];
   for (const [given, message] of cases) {
-    assert.throws(() => loadBrokerConfig(null, overrides(given)), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+    assert.throws(
+      () => loadBrokerConfig(null, overrides(given)),
+      (error: unknown) => error instanceof ConfigError && message.test(error.message),
+    );
   }
 });
 

@@ -4,7 +4,10 @@
  */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  constructor(readonly property: string, message: string) {
+  constructor(
+    readonly property: string,
+    message: string,
+  ) {
     super(`Invalid value for ${property}: ${message}`);
   }
 }
@@ -25,7 +28,12 @@ export function parseTypedValue(property: string, type: ConfigType, raw: string)
         return Number.MAX_SAFE_INTEGER;
       }
       const value = Number(text);
-      const [min, max] = type === 'int' ? [-(2 ** 31), 2 ** 31 - 1] : type === 'short' ? [-32768, 32767] : [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+      const [min, max] =
+        type === 'int'
+          ? [-(2 ** 31), 2 ** 31 - 1]
+          : type === 'short'
+            ? [-32768, 32767]
+            : [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
       if (value < min || value > max) throw new ConfigError(property, `'${raw}' is out of range for a ${type}`);
       return value;
     }

@@ -47,7 +47,12 @@ async function startBroker(): Promise<Broker> {
 }
 
 function client(b: Broker, clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: [`127.0.0.1:${b.boundPorts[0]}`], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100 } });
+  return new Kafka({
+    clientId,
+    brokers: [`127.0.0.1:${b.boundPorts[0]}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 100 },
+  });
 }
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
@@ -58,7 +63,13 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   }
 }
 
-async function call<I, O>(apiKey: number, version: number, encode: (w: Writer, v: number, m: I) => void, input: I, decode: (r: Reader, v: number) => O): Promise<O> {
+async function call<I, O>(
+  apiKey: number,
+  version: number,
+  encode: (w: Writer, v: number, m: I) => void,
+  input: I,
+  decode: (r: Reader, v: number) => O,
+): Promise<O> {
   const handler = handlerFor(apiKey)!;
   const request = new Writer();
   encode(request, version, input);
@@ -143,7 +154,10 @@ describe('consumer groups with kafkajs', () => {
     assert.equal(groups[0]!.protocol, 'RoundRobinAssigner');
     assert.ok(groups[0]!.members.every((m) => m.memberAssignment.length > 0 && m.memberMetadata.length > 0));
     const listed = await admin.listGroups();
-    assert.deepEqual(listed.groups.filter((g) => g.groupId === GROUP), [{ groupId: GROUP, protocolType: 'consumer' }]);
+    assert.deepEqual(
+      listed.groups.filter((g) => g.groupId === GROUP),
+      [{ groupId: GROUP, protocolType: 'consumer' }],
+    );
   });
 
   it('commits every consumed offset, and a running group cannot be deleted', async () => {
@@ -174,7 +188,10 @@ describe('committed offsets survive a restart', () => {
     await admin.connect();
     try {
       const [topic] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-      assert.equal(topic!.partitions.reduce((sum, p) => sum + Number(p.offset), 0), 200);
+      assert.equal(
+        topic!.partitions.reduce((sum, p) => sum + Number(p.offset), 0),
+        200,
+      );
       const { groups } = await admin.describeGroups([GROUP]);
       assert.equal(groups[0]!.state, 'Empty');
       assert.ok((await admin.listGroups()).groups.some((g) => g.groupId === GROUP));
@@ -197,7 +214,10 @@ describe('committed offsets survive a restart', () => {
       // kafkajs admin: set offsets (OffsetCommit from a member of a fresh generation), delete the group.
       await admin.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [0, 1, 2, 3].map((partition) => ({ partition, offset: '0' })) });
       const [reset] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-      assert.ok(reset!.partitions.every((p) => p.offset === '0'), JSON.stringify(reset));
+      assert.ok(
+        reset!.partitions.every((p) => p.offset === '0'),
+        JSON.stringify(reset),
+      );
       await admin.deleteGroups([GROUP]);
       const [gone] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
       assert.ok(gone!.partitions.every((p) => p.offset === '-1'));
@@ -209,8 +229,20 @@ describe('committed offsets survive a restart', () => {
 
 describe('group APIs at versions kafkajs does not send', () => {
   it('FindCoordinator v4+ answers a batch of keys; transactional keys are not available', async () => {
-    const response = await call(10, 6, codec.encodeFindCoordinatorRequest, { keyType: 0, coordinatorKeys: ['a', 'b'] }, codec.decodeFindCoordinatorResponse);
-    assert.deepEqual(response.coordinators.map((c) => [c.key, c.nodeId, c.errorCode]), [['a', 1, 0], ['b', 1, 0]]);
+    const response = await call(
+      10,
+      6,
+      codec.encodeFindCoordinatorRequest,
+      { keyType: 0, coordinatorKeys: ['a', 'b'] },
+      codec.decodeFindCoordinatorResponse,
+    );
+    assert.deepEqual(
+      response.coordinators.map((c) => [c.key, c.nodeId, c.errorCode]),
+      [
+        ['a', 1, 0],
+        ['b', 1, 0],
+      ],
+    );
     const single = await call(10, 3, codec.encodeFindCoordinatorRequest, { key: 'a', keyType: 0 }, codec.decodeFindCoordinatorResponse);
     assert.equal(single.nodeId, 1);
     assert.equal(single.port, broker.context.advertisedPort);
@@ -236,15 +268,29 @@ describe('group APIs at versions kafkajs does not send', () => {
     );
     assert.deepEqual(
       commit.topics.map((t) => [t.name, t.partitions.map((p) => p.errorCode)]),
-      [[TOPIC, [0]], ['no-such-topic', [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+      [
+        [TOPIC, [0]],
+        ['no-such-topic', [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+      ],
     );
-    const empty = await call(8, 9, codec.encodeOffsetCommitRequest, { groupId: 'flex', generationIdOrMemberEpoch: -1, topics: [] }, codec.decodeOffsetCommitResponse);
+    const empty = await call(
+      8,
+      9,
+      codec.encodeOffsetCommitRequest,
+      { groupId: 'flex', generationIdOrMemberEpoch: -1, topics: [] },
+      codec.decodeOffsetCommitResponse,
+    );
     assert.deepEqual(empty.topics, []);
     const fetched = await call(
       9,
       9,
       codec.encodeOffsetFetchRequest,
-      { groups: [{ groupId: 'flex', topics: null }, { groupId: 'unknown', topics: [{ name: TOPIC, partitionIndexes: [0] }] }] },
+      {
+        groups: [
+          { groupId: 'flex', topics: null },
+          { groupId: 'unknown', topics: [{ name: TOPIC, partitionIndexes: [0] }] },
+        ],
+      },
       codec.decodeOffsetFetchResponse,
     );
     assert.equal(fetched.groups.length, 2);
@@ -259,7 +305,13 @@ describe('group APIs at versions kafkajs does not send', () => {
     assert.ok(listed.groups.some((g) => g.groupId === 'flex' && g.groupState === 'Empty'));
     const described = await call(15, 6, codec.encodeDescribeGroupsRequest, { groups: ['nope'] }, codec.decodeDescribeGroupsResponse);
     assert.equal(described.groups[0]!.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
-    const deleted = await call(47, 0, codec.encodeOffsetDeleteRequest, { groupId: 'flex', topics: [{ name: TOPIC, partitions: [{ partitionIndex: 1 }] }] }, codec.decodeOffsetDeleteResponse);
+    const deleted = await call(
+      47,
+      0,
+      codec.encodeOffsetDeleteRequest,
+      { groupId: 'flex', topics: [{ name: TOPIC, partitions: [{ partitionIndex: 1 }] }] },
+      codec.decodeOffsetDeleteResponse,
+    );
     assert.equal(deleted.errorCode, 0);
     assert.equal(deleted.topics[0]!.partitions[0]!.errorCode, 0);
     const after = await call(9, 7, codec.encodeOffsetFetchRequest, { groupId: 'flex', topics: null }, codec.decodeOffsetFetchResponse);
@@ -268,31 +320,90 @@ describe('group APIs at versions kafkajs does not send', () => {
 
   it('JoinGroup v0 (no handshake) and v6 flexible, SyncGroup v5, Heartbeat v4, LeaveGroup v5', async () => {
     const protocols = [{ name: 'range', metadata: Buffer.from('meta') }];
-    const join = await call(11, 0, codec.encodeJoinGroupRequest, { groupId: 'old', sessionTimeoutMs: 10000, memberId: '', protocolType: 'consumer', protocols }, codec.decodeJoinGroupResponse);
+    const join = await call(
+      11,
+      0,
+      codec.encodeJoinGroupRequest,
+      { groupId: 'old', sessionTimeoutMs: 10000, memberId: '', protocolType: 'consumer', protocols },
+      codec.decodeJoinGroupResponse,
+    );
     assert.equal(join.errorCode, 0);
     assert.equal(join.leader, join.memberId);
-    const handshake = await call(11, 6, codec.encodeJoinGroupRequest, { groupId: 'flexjoin', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: '', protocolType: 'consumer', protocols }, codec.decodeJoinGroupResponse);
+    const handshake = await call(
+      11,
+      6,
+      codec.encodeJoinGroupRequest,
+      { groupId: 'flexjoin', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: '', protocolType: 'consumer', protocols },
+      codec.decodeJoinGroupResponse,
+    );
     assert.equal(handshake.errorCode, ErrorCode.MEMBER_ID_REQUIRED);
     assert.match(handshake.memberId, /^raw-[0-9a-f-]{36}$/);
-    const joined = await call(11, 6, codec.encodeJoinGroupRequest, { groupId: 'flexjoin', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId: handshake.memberId, protocolType: 'consumer', protocols }, codec.decodeJoinGroupResponse);
+    const joined = await call(
+      11,
+      6,
+      codec.encodeJoinGroupRequest,
+      {
+        groupId: 'flexjoin',
+        sessionTimeoutMs: 10000,
+        rebalanceTimeoutMs: 10000,
+        memberId: handshake.memberId,
+        protocolType: 'consumer',
+        protocols,
+      },
+      codec.decodeJoinGroupResponse,
+    );
     assert.equal(joined.errorCode, 0);
     assert.equal(joined.members.length, 1);
     const sync = await call(
       14,
       5,
       codec.encodeSyncGroupRequest,
-      { groupId: 'flexjoin', generationId: joined.generationId, memberId: joined.memberId, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: joined.memberId, assignment: Buffer.from([1, 2, 3]) }] },
+      {
+        groupId: 'flexjoin',
+        generationId: joined.generationId,
+        memberId: joined.memberId,
+        protocolType: 'consumer',
+        protocolName: 'range',
+        assignments: [{ memberId: joined.memberId, assignment: Buffer.from([1, 2, 3]) }],
+      },
       codec.decodeSyncGroupResponse,
     );
     assert.deepEqual([sync.errorCode, sync.protocolName, [...sync.assignment]], [0, 'range', [1, 2, 3]]);
-    const heartbeat = await call(12, 4, codec.encodeHeartbeatRequest, { groupId: 'flexjoin', generationId: joined.generationId, memberId: joined.memberId }, codec.decodeHeartbeatResponse);
+    const heartbeat = await call(
+      12,
+      4,
+      codec.encodeHeartbeatRequest,
+      { groupId: 'flexjoin', generationId: joined.generationId, memberId: joined.memberId },
+      codec.decodeHeartbeatResponse,
+    );
     assert.equal(heartbeat.errorCode, 0);
-    const stale = await call(12, 4, codec.encodeHeartbeatRequest, { groupId: 'flexjoin', generationId: joined.generationId - 1, memberId: joined.memberId }, codec.decodeHeartbeatResponse);
+    const stale = await call(
+      12,
+      4,
+      codec.encodeHeartbeatRequest,
+      { groupId: 'flexjoin', generationId: joined.generationId - 1, memberId: joined.memberId },
+      codec.decodeHeartbeatResponse,
+    );
     assert.equal(stale.errorCode, ErrorCode.ILLEGAL_GENERATION);
-    const bad = await call(11, 5, codec.encodeJoinGroupRequest, { groupId: 'x', sessionTimeoutMs: 100, rebalanceTimeoutMs: 100, memberId: '', protocolType: 'consumer', protocols }, codec.decodeJoinGroupResponse);
+    const bad = await call(
+      11,
+      5,
+      codec.encodeJoinGroupRequest,
+      { groupId: 'x', sessionTimeoutMs: 100, rebalanceTimeoutMs: 100, memberId: '', protocolType: 'consumer', protocols },
+      codec.decodeJoinGroupResponse,
+    );
     assert.equal(bad.errorCode, ErrorCode.INVALID_SESSION_TIMEOUT);
-    const leave = await call(13, 5, codec.encodeLeaveGroupRequest, { groupId: 'flexjoin', members: [{ memberId: joined.memberId }, { memberId: 'ghost' }] }, codec.decodeLeaveGroupResponse);
-    assert.deepEqual(leave.members.map((m) => m.errorCode), [0, ErrorCode.UNKNOWN_MEMBER_ID]);
+    const leave = await call(
+      13,
+      5,
+      codec.encodeLeaveGroupRequest,
+      { groupId: 'flexjoin', members: [{ memberId: joined.memberId }, { memberId: 'ghost' }] },
+      codec.decodeLeaveGroupResponse,
+    );
+    assert.deepEqual(
+      leave.members.map((m) => m.errorCode),
+      [0, ErrorCode.UNKNOWN_MEMBER_ID],
+    );
     const leaveV0 = await call(13, 0, codec.encodeLeaveGroupRequest, { groupId: 'old', memberId: 'ghost' }, codec.decodeLeaveGroupResponse);
     assert.equal(leaveV0.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   });

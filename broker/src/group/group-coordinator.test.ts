@@ -25,7 +25,9 @@ const dir = testdataDir();
 const rewrite = process.env.FJORD_REWRITE === '1';
 
 describe('group coordinator scripts', () => {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()) {
     it(file, () => {
       const path = join(dir, file);
       const text = readFileSync(path, 'utf8');

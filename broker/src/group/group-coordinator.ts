@@ -180,9 +180,7 @@ interface Member {
   heartbeatDeadlineMs: number | null;
 }
 
-type JoinTimer =
-  | { atMs: number; kind: 'initial'; delayMs: number; remainingMs: number }
-  | { atMs: number; kind: 'rebalance' };
+type JoinTimer = { atMs: number; kind: 'initial'; delayMs: number; remainingMs: number } | { atMs: number; kind: 'rebalance' };
 
 interface Group {
   groupId: string;
@@ -422,7 +420,9 @@ export class GroupCoordinator {
     }
     const replacement: Member = { ...old, memberId: newMemberId, awaitingJoin: null, awaitingSync: null };
     // Keep the member's position (leader election order) by rebuilding the map.
-    const entries = [...group.members.entries()].map(([id, m]) => (id === oldMemberId ? ([newMemberId, replacement] as const) : ([id, m] as const)));
+    const entries = [...group.members.entries()].map(([id, m]) =>
+      id === oldMemberId ? ([newMemberId, replacement] as const) : ([id, m] as const),
+    );
     group.members = new Map(entries);
     if (group.leaderId === oldMemberId) group.leaderId = newMemberId;
     group.staticMembers.set(instanceId, newMemberId);
@@ -757,7 +757,8 @@ export class GroupCoordinator {
       return this.end();
     }
     const expireTimestampMs = request.retentionTimeMs >= 0 ? this.nowMs + request.retentionTimeMs : null;
-    const tooLarge = (metadata: string | null) => metadata !== null && Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes;
+    const tooLarge = (metadata: string | null) =>
+      metadata !== null && Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes;
     for (const topic of request.topics) {
       for (const p of topic.partitions) {
         if (tooLarge(p.committedMetadata)) continue;
@@ -780,12 +781,16 @@ export class GroupCoordinator {
    * OffsetFetch for one group: `topics` null = every committed offset. Unknown group / partition:
    * offset -1, leader epoch -1, metadata "" (never null: Sarama cannot decode a null there).
    */
-  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): { name: string; partitions: FetchedPartition[] }[] {
+  fetchOffsets(
+    groupId: string,
+    topics: { name: string; partitionIndexes: number[] }[] | null,
+  ): { name: string; partitions: FetchedPartition[] }[] {
     const group = this.groups.get(groupId);
     const offsets = group === undefined || group.state === 'Dead' ? undefined : group.offsets;
     const fetched = (topic: string, partitionIndex: number): FetchedPartition => {
       const committed = offsets?.get(topic)?.get(partitionIndex);
-      if (committed === undefined) return { partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
+      if (committed === undefined)
+        return { partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
       return {
         partitionIndex,
         committedOffset: committed.offset,
@@ -865,7 +870,8 @@ export class GroupCoordinator {
 
   private deleteGroup(group: Group): void {
     for (const [topic, partitions] of group.offsets) {
-      for (const partition of partitions.keys()) this.out.records.push({ kind: 'offset', groupId: group.groupId, topic, partition, value: null });
+      for (const partition of partitions.keys())
+        this.out.records.push({ kind: 'offset', groupId: group.groupId, topic, partition, value: null });
     }
     group.offsets.clear();
     this.out.records.push({ kind: 'group', groupId: group.groupId, value: null });
@@ -890,7 +896,16 @@ export class GroupCoordinator {
   describeGroup(groupId: string, apiVersion: number): DescribeGroupsResponseDescribedGroupInput {
     const group = this.groups.get(groupId);
     if (groupId === '' && group === undefined) {
-      return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: null, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: NO_AUTHORIZED_OPERATIONS };
+      return {
+        groupId,
+        errorCode: ErrorCode.INVALID_GROUP_ID,
+        errorMessage: null,
+        groupState: '',
+        protocolType: '',
+        protocolData: '',
+        members: [],
+        authorizedOperations: NO_AUTHORIZED_OPERATIONS,
+      };
     }
     if (group === undefined || group.state === 'Dead') {
       return {
@@ -925,10 +940,18 @@ export class GroupCoordinator {
   }
 
   /** Group state for tests and logs. */
-  groupSummary(groupId: string): { state: GroupState; generationId: number; leaderId: string | null; members: string[]; protocolName: string | null } | null {
+  groupSummary(
+    groupId: string,
+  ): { state: GroupState; generationId: number; leaderId: string | null; members: string[]; protocolName: string | null } | null {
     const group = this.groups.get(groupId);
     if (group === undefined) return null;
-    return { state: group.state, generationId: group.generationId, leaderId: group.leaderId, members: [...group.members.keys()], protocolName: group.protocolName };
+    return {
+      state: group.state,
+      generationId: group.generationId,
+      leaderId: group.leaderId,
+      members: [...group.members.keys()],
+      protocolName: group.protocolName,
+    };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1015,7 +1038,8 @@ export class GroupCoordinator {
       let base: ((offset: CommittedOffset) => number) | null = null;
       if (group.protocolType === null) base = (o) => o.commitTimestampMs;
       else if (group.state === 'Empty') base = (o) => group.stateTimestampMs ?? o.commitTimestampMs;
-      else if (group.protocolType === CONSUMER_PROTOCOL_TYPE && group.subscribedTopics !== null && group.state === 'Stable') base = (o) => o.commitTimestampMs;
+      else if (group.protocolType === CONSUMER_PROTOCOL_TYPE && group.subscribedTopics !== null && group.state === 'Stable')
+        base = (o) => o.commitTimestampMs;
       if (base === null) continue;
       let allExpired = true;
       for (const [topic, partitions] of [...group.offsets]) {
@@ -1025,7 +1049,9 @@ export class GroupCoordinator {
         }
         for (const [partition, offset] of [...partitions]) {
           const expired =
-            offset.expireTimestampMs !== null ? this.nowMs >= offset.expireTimestampMs : this.nowMs - base(offset) >= this.config.offsetsRetentionMs;
+            offset.expireTimestampMs !== null
+              ? this.nowMs >= offset.expireTimestampMs
+              : this.nowMs - base(offset) >= this.config.offsetsRetentionMs;
           if (!expired) {
             allExpired = false;
             continue;
@@ -1184,7 +1210,6 @@ export class GroupCoordinator {
   private deferReply<A extends ReplyBody['api']>(requestId: RequestId, api: A, body: Extract<ReplyBody, { api: A }>['body']): void {
     this.out.deferred.push({ requestId, api, body } as Reply);
   }
-
 }
 
 // --------------------------------------------------------------------------------------------

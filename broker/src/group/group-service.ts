@@ -20,7 +20,13 @@ import {
   type ReplyBody,
   type SyncInput,
 } from './group-coordinator.js';
-import { CONSUMER_OFFSETS_TOPIC, decodeOffsetsRecord, encodeOffsetsRecord, partitionForGroup, type OffsetsRecord } from './offsets-records.js';
+import {
+  CONSUMER_OFFSETS_TOPIC,
+  decodeOffsetsRecord,
+  encodeOffsetsRecord,
+  partitionForGroup,
+  type OffsetsRecord,
+} from './offsets-records.js';
 
 type BodyOf<A extends ReplyBody['api']> = Extract<ReplyBody, { api: A }>['body'];
 
@@ -183,7 +189,11 @@ export class GroupService {
       const batch = buildRecordBatch({ records: records.map(encodeOffsetsRecord), timestamp: this.nowMs() });
       const result = await partition.log.append(batch, partition.leaderEpoch);
       if (result.errorCode !== ErrorCode.NONE) {
-        this.logger.error('append to __consumer_offsets failed', { partition: partitionIndex, errorCode: result.errorCode, message: result.errorMessage });
+        this.logger.error('append to __consumer_offsets failed', {
+          partition: partitionIndex,
+          errorCode: result.errorCode,
+          message: result.errorMessage,
+        });
       }
       return result.errorCode;
     } catch (error) {
@@ -200,7 +210,8 @@ export class GroupService {
       let offset = log.logStartOffset;
       while (offset < log.highWatermark) {
         const read = await log.read(offset, LOAD_READ_BYTES);
-        if (read.errorCode !== ErrorCode.NONE) throw new Error(`cannot load ${CONSUMER_OFFSETS_TOPIC}-${partition.index} at ${offset}: error ${read.errorCode}`);
+        if (read.errorCode !== ErrorCode.NONE)
+          throw new Error(`cannot load ${CONSUMER_OFFSETS_TOPIC}-${partition.index} at ${offset}: error ${read.errorCode}`);
         if (read.records.length === 0) break;
         for (const batch of read.records) {
           const view = new RecordBatchView(batch);
@@ -215,7 +226,11 @@ export class GroupService {
                   count++;
                 }
               } catch (error) {
-                this.logger.warn('skipping undecodable __consumer_offsets record', { partition: partition.index, offset: record.offset, error: String(error) });
+                this.logger.warn('skipping undecodable __consumer_offsets record', {
+                  partition: partition.index,
+                  offset: record.offset,
+                  error: String(error),
+                });
               }
             }
           }
@@ -237,7 +252,10 @@ function failedReply(reply: Reply): Reply {
           ...reply.body,
           topics: (reply.body.topics ?? []).map((topic) => ({
             ...topic,
-            partitions: (topic.partitions ?? []).map((p) => ({ ...p, errorCode: p.errorCode === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : p.errorCode })),
+            partitions: (topic.partitions ?? []).map((p) => ({
+              ...p,
+              errorCode: p.errorCode === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : p.errorCode,
+            })),
           })),
         },
       };

@@ -1,7 +1,12 @@
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { decodeGroupMetadataKey, encodeGroupMetadataKey } from '../protocol/generated/group-metadata-key.js';
-import { decodeGroupMetadataValue, encodeGroupMetadataValue, type GroupMetadataValue, type GroupMetadataValueInput } from '../protocol/generated/group-metadata-value.js';
+import {
+  decodeGroupMetadataValue,
+  encodeGroupMetadataValue,
+  type GroupMetadataValue,
+  type GroupMetadataValueInput,
+} from '../protocol/generated/group-metadata-value.js';
 import { decodeOffsetCommitKey, encodeOffsetCommitKey } from '../protocol/generated/offset-commit-key.js';
 import { decodeOffsetCommitValue, encodeOffsetCommitValue } from '../protocol/generated/offset-commit-value.js';
 

@@ -3,7 +3,10 @@ import { DEFAULT_COORDINATOR_CONFIG, GroupCoordinator, type CoordinatorConfig, t
 import { decodeOffsetsRecord, encodeOffsetsRecord, type OffsetsRecord } from './offsets-records.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
-import { decodeConsumerProtocolSubscription, encodeConsumerProtocolSubscription } from '../protocol/generated/consumer-protocol-subscription.js';
+import {
+  decodeConsumerProtocolSubscription,
+  encodeConsumerProtocolSubscription,
+} from '../protocol/generated/consumer-protocol-subscription.js';
 
 /**
  * A tiny data-driven runner for the group coordinator (etcd raft's `testdata/*.txt` style).
@@ -116,10 +119,12 @@ export class ScriptRunner {
   run(command: string): string {
     const [name, ...rest] = command.split(/\s+/);
     const positional = rest.filter((a) => !a.includes('='));
-    const args = new Map(rest.filter((a) => a.includes('=')).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] as [string, string]));
+    const args = new Map(
+      rest.filter((a) => a.includes('=')).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] as [string, string]),
+    );
     const str = (key: string, fallback: string) => args.get(key) ?? fallback;
     const num = (key: string, fallback: number) => Number(args.get(key) ?? fallback);
-    const nullable = (key: string) => (args.get(key) ?? '') === '' ? null : args.get(key)!;
+    const nullable = (key: string) => ((args.get(key) ?? '') === '' ? null : args.get(key)!);
     const req = () => {
       const id = Number((positional[0] ?? '').replace(/^r/, ''));
       if (!Number.isInteger(id) || id <= 0) throw new Error(`${name}: first argument must be a request id like r1`);
@@ -141,10 +146,13 @@ export class ScriptRunner {
         return '';
       }
       case 'join': {
-        const protocols = str('protocols', 'range:sub').split(',').filter((p) => p !== '').map((p) => {
-          const [protocolName, metadata] = p.split(':');
-          return { name: protocolName!, metadata: bytesOf(metadata ?? '') };
-        });
+        const protocols = str('protocols', 'range:sub')
+          .split(',')
+          .filter((p) => p !== '')
+          .map((p) => {
+            const [protocolName, metadata] = p.split(':');
+            return { name: protocolName!, metadata: bytesOf(metadata ?? '') };
+          });
         const client = { clientId: str('client', 'c'), clientHost: '/127.0.0.1', apiVersion: num('v', 5) };
         return this.format(
           this.coordinator.joinGroup(
@@ -186,21 +194,37 @@ export class ScriptRunner {
       }
       case 'heartbeat':
         return this.format(
-          this.coordinator.heartbeat(req(), { groupId: group, generationId: num('gen', 1), memberId: str('member', ''), groupInstanceId: nullable('instance') }, this.nowMs),
+          this.coordinator.heartbeat(
+            req(),
+            { groupId: group, generationId: num('gen', 1), memberId: str('member', ''), groupInstanceId: nullable('instance') },
+            this.nowMs,
+          ),
         );
       case 'leave': {
         const members = str('members', '')
           .split(',')
-          .map((m) => (m.startsWith(':') ? { memberId: '', groupInstanceId: m.slice(1) } : { memberId: m, groupInstanceId: nullable('instance') }));
+          .map((m) =>
+            m.startsWith(':') ? { memberId: '', groupInstanceId: m.slice(1) } : { memberId: m, groupInstanceId: nullable('instance') },
+          );
         return this.format(this.coordinator.leaveGroup(req(), { groupId: group, members }, this.nowMs));
       }
       case 'commit': {
-        const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]>();
-        for (const entry of str('offsets', '').split(',').filter((e) => e !== '')) {
+        const topics = new Map<
+          string,
+          { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string | null }[]
+        >();
+        for (const entry of str('offsets', '')
+          .split(',')
+          .filter((e) => e !== '')) {
           const match = /^([^:]+):(\d+)=(-?\d+)(?:@(-?\d+))?$/.exec(entry);
           if (!match) throw new Error(`bad offset ${entry}`);
           const list = topics.get(match[1]!) ?? [];
-          list.push({ partitionIndex: Number(match[2]), committedOffset: BigInt(match[3]!), committedLeaderEpoch: Number(match[4] ?? -1), committedMetadata: args.has('metadata') ? str('metadata', '') : null });
+          list.push({
+            partitionIndex: Number(match[2]),
+            committedOffset: BigInt(match[3]!),
+            committedLeaderEpoch: Number(match[4] ?? -1),
+            committedMetadata: args.has('metadata') ? str('metadata', '') : null,
+          });
           topics.set(match[1]!, list);
         }
         return this.format(
@@ -220,10 +244,17 @@ export class ScriptRunner {
         );
       }
       case 'fetch': {
-        const topics = args.has('topics') ? parseTopicPartitions(str('topics', '')).map((t) => ({ name: t.name, partitionIndexes: t.partitions })) : null;
+        const topics = args.has('topics')
+          ? parseTopicPartitions(str('topics', '')).map((t) => ({ name: t.name, partitionIndexes: t.partitions }))
+          : null;
         return this.coordinator
           .fetchOffsets(group, topics)
-          .flatMap((t) => t.partitions.map((p) => `${t.name}:${p.partitionIndex} offset=${p.committedOffset} epoch=${p.committedLeaderEpoch} metadata=${JSON.stringify(p.metadata)} error=${errorName(p.errorCode)}`))
+          .flatMap((t) =>
+            t.partitions.map(
+              (p) =>
+                `${t.name}:${p.partitionIndex} offset=${p.committedOffset} epoch=${p.committedLeaderEpoch} metadata=${JSON.stringify(p.metadata)} error=${errorName(p.errorCode)}`,
+            ),
+          )
           .join('\n');
       }
       case 'offset-delete':
@@ -239,9 +270,13 @@ export class ScriptRunner {
       }
       case 'describe': {
         const d = this.coordinator.describeGroup(group, num('v', 5));
-        const lines = [`${d.groupId} error=${errorName(d.errorCode)} state=${d.groupState} type=${JSON.stringify(d.protocolType)} protocol=${JSON.stringify(d.protocolData)}`];
+        const lines = [
+          `${d.groupId} error=${errorName(d.errorCode)} state=${d.groupState} type=${JSON.stringify(d.protocolType)} protocol=${JSON.stringify(d.protocolData)}`,
+        ];
         for (const m of d.members ?? []) {
-          lines.push(`  ${m.memberId} instance=${m.groupInstanceId ?? '-'} client=${m.clientId} host=${m.clientHost} metadata=${text(m.memberMetadata)} assignment=${text(m.memberAssignment)}`);
+          lines.push(
+            `  ${m.memberId} instance=${m.groupInstanceId ?? '-'} client=${m.clientId} host=${m.clientHost} metadata=${text(m.memberMetadata)} assignment=${text(m.memberAssignment)}`,
+          );
         }
         return lines.join('\n');
       }
@@ -286,7 +321,13 @@ function parseTopicPartitions(text: string): { name: string; partitions: number[
     .filter((t) => t !== '')
     .map((t) => {
       const [topicName, partitions] = t.split(':');
-      return { name: topicName!, partitions: (partitions ?? '').split(';').filter((p) => p !== '').map(Number) };
+      return {
+        name: topicName!,
+        partitions: (partitions ?? '')
+          .split(';')
+          .filter((p) => p !== '')
+          .map(Number),
+      };
     });
 }
 
@@ -331,14 +372,18 @@ function formatReply(reply: Reply): string {
       return `${head} error=${errorName(reply.body.errorCode)}`;
     case 'LeaveGroup': {
       const b = reply.body;
-      const members = (b.members ?? []).map((m) => `${m.memberId || '""'}${m.groupInstanceId ? `(${m.groupInstanceId})` : ''}=${errorName(m.errorCode)}`);
+      const members = (b.members ?? []).map(
+        (m) => `${m.memberId || '""'}${m.groupInstanceId ? `(${m.groupInstanceId})` : ''}=${errorName(m.errorCode)}`,
+      );
       return `${head} error=${errorName(b.errorCode)} members=[${members.join(' ')}]`;
     }
     case 'OffsetCommit':
       return `${head} ${(reply.body.topics ?? []).flatMap((t) => (t.partitions ?? []).map((p) => `${t.name}:${p.partitionIndex}=${errorName(p.errorCode)}`)).join(' ')}`;
     case 'OffsetDelete': {
       const b = reply.body;
-      const parts = (b.topics ?? []).flatMap((t) => (t.partitions ?? []).map((p) => `${t.name}:${p.partitionIndex}=${errorName(p.errorCode)}`));
+      const parts = (b.topics ?? []).flatMap((t) =>
+        (t.partitions ?? []).map((p) => `${t.name}:${p.partitionIndex}=${errorName(p.errorCode)}`),
+      );
       return `${head} error=${errorName(b.errorCode)} ${parts.join(' ')}`.trimEnd();
     }
     case 'DeleteGroups':

@@ -39,7 +39,14 @@ registerHandler<ProduceRequest, ProduceResponseInput>({
         const response: PartitionResponse = { index: partitionData.index, errorCode: ErrorCode.NONE, baseOffset: -1n };
         const errorCode = acks !== -1 && acks !== 0 && acks !== 1 ? ErrorCode.INVALID_REQUIRED_ACKS : null;
         if (errorCode !== null) return { ...response, errorCode };
-        const outcome = appendToPartition(broker, topicData.name, partitionData.index, partitionData.records, info.apiVersion, request.transactionalId);
+        const outcome = appendToPartition(
+          broker,
+          topicData.name,
+          partitionData.index,
+          partitionData.records,
+          info.apiVersion,
+          request.transactionalId,
+        );
         if ('errorCode' in outcome) return { ...response, errorCode: outcome.errorCode, errorMessage: outcome.message };
         pending.push(
           outcome.then((result) => {

@@ -49,12 +49,12 @@ registerHandler<FetchRequest, FetchResponseInput>({
       }
       for (const release of releases) release();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
+        const cancelTimer = broker.scheduler.after(remainingMs, () => {
           cancel();
           resolve();
-        }, remainingMs);
+        });
         const cancel = broker.appendNotifier.waitForAny(keys, () => {
-          clearTimeout(timer);
+          cancelTimer();
           resolve();
         });
       });
@@ -86,7 +86,10 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
       const partition: Partition | undefined = topic?.partitions[fetchPartition.partition];
       if (!partition) {
         hasError = true;
-        partitions.push({ ...base, errorCode: version >= 13 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+        partitions.push({
+          ...base,
+          errorCode: version >= 13 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        });
         continue;
       }
       const epochError = checkLeaderEpoch(fetchPartition.currentLeaderEpoch, partition.leaderEpoch);
@@ -99,7 +102,12 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
       };
       if (epochError !== ErrorCode.NONE) {
         hasError = true;
-        partitions.push({ ...base, ...watermarks, errorCode: epochError, currentLeader: { leaderId: broker.nodeId, leaderEpoch: partition.leaderEpoch } });
+        partitions.push({
+          ...base,
+          ...watermarks,
+          errorCode: epochError,
+          currentLeader: { leaderId: broker.nodeId, leaderEpoch: partition.leaderEpoch },
+        });
         continue;
       }
       keys.push(AppendNotifier.key(partition.topic.name, partition.index));
@@ -123,7 +131,13 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
     if (result.errorCode !== ErrorCode.NONE) {
       // Kafka leaves the offsets unknown (-1) in an errored partition.
       hasError = true;
-      Object.assign(entry, { errorCode: result.errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null });
+      Object.assign(entry, {
+        errorCode: result.errorCode,
+        highWatermark: -1n,
+        lastStableOffset: -1n,
+        logStartOffset: -1n,
+        abortedTransactions: null,
+      });
       continue;
     }
     // KIP-74: the first partition with data may exceed the limits by one batch; later ones must

@@ -41,7 +41,11 @@ registerHandler<ListOffsetsRequest, ListOffsetsResponseInput>({
           partitions.push({ partitionIndex: requested.partitionIndex, errorCode: epochError });
           continue;
         }
-        partitions.push({ partitionIndex: requested.partitionIndex, errorCode: ErrorCode.NONE, ...(await lookUp(partition, requested.timestamp)) });
+        partitions.push({
+          partitionIndex: requested.partitionIndex,
+          errorCode: ErrorCode.NONE,
+          ...(await lookUp(partition, requested.timestamp)),
+        });
       }
       topics.push({ name: topic.name, partitions });
     }

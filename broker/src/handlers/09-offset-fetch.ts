@@ -21,7 +21,11 @@ registerHandler<OffsetFetchRequest, OffsetFetchResponseInput>({
       return {
         throttleTimeMs: 0,
         groups: request.groups.map((group) => {
-          const fetched = fetchGroup(broker, group.groupId, group.topics?.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })) ?? null);
+          const fetched = fetchGroup(
+            broker,
+            group.groupId,
+            group.topics?.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })) ?? null,
+          );
           return { groupId: group.groupId, errorCode: fetched.errorCode, topics: fetched.topics };
         }),
       };
@@ -31,7 +35,13 @@ registerHandler<OffsetFetchRequest, OffsetFetchResponseInput>({
       // v1 has no top-level error code: Kafka puts it on every requested partition.
       const topics = (request.topics ?? []).map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: fetched.errorCode })),
+        partitions: t.partitionIndexes.map((partitionIndex) => ({
+          partitionIndex,
+          committedOffset: -1n,
+          committedLeaderEpoch: -1,
+          metadata: '',
+          errorCode: fetched.errorCode,
+        })),
       }));
       return { throttleTimeMs: 0, errorCode: fetched.errorCode, topics };
     }

@@ -30,7 +30,13 @@ registerHandler<FindCoordinatorRequest, FindCoordinatorResponseInput>({
 
 function lookup(broker: BrokerContext, keyType: number) {
   if (keyType === KEY_TYPE_GROUP) {
-    return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort };
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      nodeId: broker.nodeId,
+      host: broker.advertisedHost,
+      port: broker.advertisedPort,
+    };
   }
   const [errorCode, errorMessage] =
     keyType === KEY_TYPE_TRANSACTION

@@ -53,7 +53,11 @@ async function createOne(broker: BrokerContext, topic: CreatableTopic, validateO
     broker.topics.validateCreate(topic.name, partitionCount, configs);
     const created = validateOnly ? prospectiveTopic(topic.name, configs) : await broker.topics.create(topic.name, partitionCount, configs);
     if (!validateOnly) broker.logger.info('created topic', { topic: topic.name, partitions: partitionCount, configs });
-    const described = describeTopicConfigs(broker.topics, broker.config, created, { includeSynonyms: false, includeDocumentation: false, keys: null });
+    const described = describeTopicConfigs(broker.topics, broker.config, created, {
+      includeSynonyms: false,
+      includeDocumentation: false,
+      keys: null,
+    });
     return {
       name: topic.name,
       topicId: validateOnly ? ZERO_UUID : created.topicId,
@@ -80,16 +84,25 @@ async function createOne(broker: BrokerContext, topic: CreatableTopic, validateO
 function checkPlacement(broker: BrokerContext, topic: CreatableTopic): number {
   if (topic.assignments.length > 0) {
     if (topic.replicationFactor !== -1) {
-      throw new ResourceError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but replication factor was not set to -1.');
+      throw new ResourceError(
+        ErrorCode.INVALID_REQUEST,
+        'A manual partition assignment was specified, but replication factor was not set to -1.',
+      );
     }
     if (topic.numPartitions !== -1) {
-      throw new ResourceError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but numPartitions was not set to -1.');
+      throw new ResourceError(
+        ErrorCode.INVALID_REQUEST,
+        'A manual partition assignment was specified, but numPartitions was not set to -1.',
+      );
     }
     const seen = new Set<number>();
     let replicationFactor: number | null = null;
     for (const assignment of topic.assignments) {
       if (seen.has(assignment.partitionIndex)) {
-        throw new ResourceError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Found multiple manual partition assignments for partition ${assignment.partitionIndex}`);
+        throw new ResourceError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Found multiple manual partition assignments for partition ${assignment.partitionIndex}`,
+        );
       }
       seen.add(assignment.partitionIndex);
       checkManualAssignment(broker.nodeId, assignment.brokerIds, replicationFactor);
@@ -103,7 +116,10 @@ function checkPlacement(broker: BrokerContext, topic: CreatableTopic): number {
     return seen.size;
   }
   if (topic.replicationFactor < -1 || topic.replicationFactor === 0) {
-    throw new ResourceError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
+    throw new ResourceError(
+      ErrorCode.INVALID_REPLICATION_FACTOR,
+      'Replication factor must be larger than 0, or -1 to use the default value.',
+    );
   }
   if (topic.numPartitions < -1 || topic.numPartitions === 0) {
     throw new ResourceError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');

@@ -30,7 +30,9 @@ registerHandler<DeleteRecordsRequest, DeleteRecordsResponseInput>({
       const partitions: PartitionResult[] = [];
       for (const requested of topic.partitions) {
         const partition = broker.topics.partition(topic.name, requested.partitionIndex);
-        const errorCode = partition ? await deleteBefore(broker, partition, requested.offset) : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1n };
+        const errorCode = partition
+          ? await deleteBefore(broker, partition, requested.offset)
+          : { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1n };
         partitions.push({ partitionIndex: requested.partitionIndex, ...errorCode });
       }
       topics.push({ name: topic.name, partitions });
@@ -39,16 +41,28 @@ registerHandler<DeleteRecordsRequest, DeleteRecordsResponseInput>({
   },
 });
 
-async function deleteBefore(broker: BrokerContext, partition: Partition, requestedOffset: bigint): Promise<{ errorCode: number; lowWatermark: bigint }> {
+async function deleteBefore(
+  broker: BrokerContext,
+  partition: Partition,
+  requestedOffset: bigint,
+): Promise<{ errorCode: number; lowWatermark: bigint }> {
   const failed = (errorCode: number) => ({ errorCode, lowWatermark: -1n });
   if (partition.topic.isInternal) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION);
   const log = partition.log;
   const offset = requestedOffset === HIGH_WATERMARK ? BigInt(log.highWatermark) : requestedOffset;
   if (offset < 0n) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
-  const cleanupPolicy = broker.topics.effectiveValue(partition.topic, 'cleanup.policy').split(',').map((item) => item.trim());
+  const cleanupPolicy = broker.topics
+    .effectiveValue(partition.topic, 'cleanup.policy')
+    .split(',')
+    .map((item) => item.trim());
   if (!cleanupPolicy.includes('delete')) return failed(ErrorCode.POLICY_VIOLATION);
   if (offset > BigInt(log.highWatermark)) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
   const logStartOffset = await log.deleteRecordsBefore(Number(offset));
-  broker.logger.info('deleted records', { topic: partition.topic.name, partition: partition.index, before: Number(offset), logStartOffset });
+  broker.logger.info('deleted records', {
+    topic: partition.topic.name,
+    partition: partition.index,
+    before: Number(offset),
+    logStartOffset,
+  });
   return { errorCode: ErrorCode.NONE, lowWatermark: BigInt(logStartOffset) };
 }

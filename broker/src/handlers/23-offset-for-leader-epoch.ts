@@ -1,5 +1,11 @@
-import { decodeOffsetForLeaderEpochRequest, type OffsetForLeaderEpochRequest } from '../protocol/generated/offset-for-leader-epoch-request.js';
-import { encodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseInput } from '../protocol/generated/offset-for-leader-epoch-response.js';
+import {
+  decodeOffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochRequest,
+} from '../protocol/generated/offset-for-leader-epoch-request.js';
+import {
+  encodeOffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponseInput,
+} from '../protocol/generated/offset-for-leader-epoch-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { Partition } from '../topics/topic-registry.js';
 import { checkLeaderEpoch } from './01-fetch.js';
@@ -50,7 +56,8 @@ registerHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponseInput>(
 export function endOffsetFor(partition: Partition, requestedEpoch: number): { leaderEpoch: number; endOffset: bigint } {
   const current = partition.leaderEpoch;
   const log = partition.log;
-  if (requestedEpoch === UNDEFINED_EPOCH || requestedEpoch > current) return { leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
+  if (requestedEpoch === UNDEFINED_EPOCH || requestedEpoch > current)
+    return { leaderEpoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET };
   if (requestedEpoch === current) return { leaderEpoch: current, endOffset: BigInt(log.logEndOffset) };
   return { leaderEpoch: requestedEpoch, endOffset: BigInt(log.logStartOffset) };
 }

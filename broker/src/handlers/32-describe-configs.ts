@@ -45,12 +45,16 @@ registerHandler<DescribeConfigsRequest, DescribeConfigsResponseInput>({
             const problem = validateTopicName(resource.resourceName);
             if (problem) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
             const topic = broker.topics.get(resource.resourceName);
-            if (!topic) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${resource.resourceName}' does not exist.`);
+            if (!topic)
+              throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${resource.resourceName}' does not exist.`);
             configs = describeTopicConfigs(broker.topics, broker.config, topic, options);
             break;
           }
           case ResourceType.BROKER:
-            configs = checkBrokerResourceName(resource.resourceName, broker.nodeId) === 'default' ? [] : describeBrokerConfigs(broker.config, options);
+            configs =
+              checkBrokerResourceName(resource.resourceName, broker.nodeId) === 'default'
+                ? []
+                : describeBrokerConfigs(broker.config, options);
             break;
           default:
             throw new ResourceError(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${resourceTypeName(resource.resourceType)}`);

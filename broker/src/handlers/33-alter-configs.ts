@@ -57,7 +57,11 @@ registerHandler<AlterConfigsRequest, AlterConfigsResponseInput>({
             break;
           }
           case ResourceType.BROKER:
-            throw brokerAlterUnsupported(resource.resourceName, broker.nodeId, resource.configs.map((config) => config.name));
+            throw brokerAlterUnsupported(
+              resource.resourceName,
+              broker.nodeId,
+              resource.configs.map((config) => config.name),
+            );
           default:
             throw new ResourceError(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${resourceTypeName(resource.resourceType)}`);
         }

@@ -66,7 +66,8 @@ async function createPartitions(broker: BrokerContext, requested: RequestTopic, 
     }
     return { name, errorCode: ErrorCode.NONE, errorMessage: null };
   } catch (error) {
-    if (error instanceof TopicError || error instanceof ResourceError) return { name, errorCode: error.errorCode, errorMessage: error.message };
+    if (error instanceof TopicError || error instanceof ResourceError)
+      return { name, errorCode: error.errorCode, errorMessage: error.message };
     broker.logger.error('CreatePartitions failed', { topic: name, error: String(error) });
     return { name, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: String((error as Error).message ?? error) };
   }

@@ -1,5 +1,11 @@
-import { decodeIncrementalAlterConfigsRequest, type IncrementalAlterConfigsRequest } from '../protocol/generated/incremental-alter-configs-request.js';
-import { encodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponseInput } from '../protocol/generated/incremental-alter-configs-response.js';
+import {
+  decodeIncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsRequest,
+} from '../protocol/generated/incremental-alter-configs-request.js';
+import {
+  encodeIncrementalAlterConfigsResponse,
+  type IncrementalAlterConfigsResponseInput,
+} from '../protocol/generated/incremental-alter-configs-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { TOPIC_CONFIG_BY_NAME } from '../config/topic-config.js';
 import { validateTopicName } from '../topics/topic-registry.js';
@@ -41,14 +47,19 @@ registerHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponseI
       const base = { resourceType: resource.resourceType, resourceName: resource.resourceName };
       try {
         if (duplicates.has(index)) throw new ResourceError(ErrorCode.INVALID_REQUEST, 'Each resource must appear at most once.');
-        const nulls = resource.configs.filter((config) => config.configOperation !== OpType.DELETE && config.value === null).map((config) => config.name);
+        const nulls = resource.configs
+          .filter((config) => config.configOperation !== OpType.DELETE && config.value === null)
+          .map((config) => config.name);
         if (nulls.length > 0) throw new ResourceError(ErrorCode.INVALID_REQUEST, `Null value not supported for : ${nulls.join(', ')}`);
         const names = new Set<string>();
         for (const config of resource.configs) {
           if (names.has(config.name)) throw new ResourceError(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
           names.add(config.name);
           if (config.configOperation < OpType.SET || config.configOperation > OpType.SUBTRACT) {
-            throw new ResourceError(ErrorCode.INVALID_REQUEST, `Unknown operation type ${config.configOperation} for config ${config.name}`);
+            throw new ResourceError(
+              ErrorCode.INVALID_REQUEST,
+              `Unknown operation type ${config.configOperation} for config ${config.name}`,
+            );
           }
         }
         switch (resource.resourceType) {
@@ -56,7 +67,8 @@ registerHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponseI
             const problem = validateTopicName(resource.resourceName);
             if (problem) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
             const topic = broker.topics.get(resource.resourceName);
-            if (!topic) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${resource.resourceName}' does not exist.`);
+            if (!topic)
+              throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${resource.resourceName}' does not exist.`);
             const overrides = applyOperations(topic.configs, resource.configs);
             const validated = validateTopicOverrides(
               broker.topics,
@@ -69,7 +81,11 @@ registerHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponseI
             break;
           }
           case ResourceType.BROKER:
-            throw brokerAlterUnsupported(resource.resourceName, broker.nodeId, resource.configs.map((config) => config.name));
+            throw brokerAlterUnsupported(
+              resource.resourceName,
+              broker.nodeId,
+              resource.configs.map((config) => config.name),
+            );
           default:
             throw new ResourceError(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${resourceTypeName(resource.resourceType)}`);
         }
@@ -123,5 +139,8 @@ function applyOperations(current: Readonly<Record<string, string>>, operations: 
 }
 
 function splitList(text: string): string[] {
-  return text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }

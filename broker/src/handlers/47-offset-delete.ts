@@ -23,7 +23,11 @@ registerHandler<OffsetDeleteRequest, OffsetDeleteResponseInput>({
     for (const topic of request.topics) {
       const bad = topic.partitions.filter((p) => broker.topics.partition(topic.name, p.partitionIndex) === undefined);
       const good = topic.partitions.filter((p) => broker.topics.partition(topic.name, p.partitionIndex) !== undefined);
-      if (bad.length > 0) rejected.push({ name: topic.name, partitions: bad.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })) });
+      if (bad.length > 0)
+        rejected.push({
+          name: topic.name,
+          partitions: bad.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION })),
+        });
       if (good.length > 0) accepted.push({ name: topic.name, partitions: good.map((p) => p.partitionIndex) });
     }
     const response = await broker.groups.deleteOffsets(request.groupId, accepted);

@@ -1,5 +1,11 @@
-import { decodeDescribeTopicPartitionsRequest, type DescribeTopicPartitionsRequest } from '../protocol/generated/describe-topic-partitions-request.js';
-import { encodeDescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponseInput } from '../protocol/generated/describe-topic-partitions-response.js';
+import {
+  decodeDescribeTopicPartitionsRequest,
+  type DescribeTopicPartitionsRequest,
+} from '../protocol/generated/describe-topic-partitions-request.js';
+import {
+  encodeDescribeTopicPartitionsResponse,
+  type DescribeTopicPartitionsResponseInput,
+} from '../protocol/generated/describe-topic-partitions-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import { validateTopicName } from '../topics/topic-registry.js';

@@ -78,7 +78,8 @@ const BROKER_SYNONYM_DEFAULT_OVERRIDES: ReadonlyMap<string, string | null> = new
 /** Broker property name -> [the synonym group it belongs to, the topic config it backs]. */
 const SYNONYM_GROUP = new Map<string, { group: readonly string[]; topicConfig: string }>();
 for (const definition of TOPIC_CONFIGS) {
-  for (const synonym of definition.brokerSynonyms) SYNONYM_GROUP.set(synonym, { group: definition.brokerSynonyms, topicConfig: definition.name });
+  for (const synonym of definition.brokerSynonyms)
+    SYNONYM_GROUP.set(synonym, { group: definition.brokerSynonyms, topicConfig: definition.name });
 }
 
 function brokerSynonymDefault(name: string): string | null {
@@ -115,7 +116,12 @@ export interface DescribeOptions {
 }
 
 /** Every topic config (TOPIC_CONFIGS) of `topic`, with Kafka's sources and synonyms. */
-export function describeTopicConfigs(registry: TopicRegistry, config: BrokerConfig, topic: Topic, options: DescribeOptions): DescribedConfig[] {
+export function describeTopicConfigs(
+  registry: TopicRegistry,
+  config: BrokerConfig,
+  topic: Topic,
+  options: DescribeOptions,
+): DescribedConfig[] {
   const wanted = options.keys && options.keys.length > 0 ? new Set(options.keys) : null;
   const result: DescribedConfig[] = [];
   for (const entry of registry.effectiveConfig(topic)) {
@@ -148,7 +154,8 @@ function topicConfigDocumentation(name: string): string {
 
 /** Broker properties Fjord knows, with their parsed values (BrokerConfig fields). */
 function brokerFieldValues(config: BrokerConfig): Array<[string, string | null, ConfigType]> {
-  const listeners = (items: BrokerConfig['listeners']) => items.map((l) => `${l.name}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(',');
+  const listeners = (items: BrokerConfig['listeners']) =>
+    items.map((l) => `${l.name}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`).join(',');
   return [
     ['node.id', String(config.nodeId), 'int'],
     ['broker.id', String(config.nodeId), 'int'],
@@ -196,9 +203,12 @@ export function describeBrokerConfigs(config: BrokerConfig, options: DescribeOpt
     if (!SYNONYM_GROUP.has(name)) {
       // Not a topic synonym: the value is either given (static) or Fjord's default.
       const given = config.properties.get(name);
-      synonyms = given !== undefined
-        ? [{ name, value: given, source: ConfigSource.STATIC_BROKER_CONFIG }]
-        : value !== null ? [{ name, value, source: ConfigSource.DEFAULT_CONFIG }] : [];
+      synonyms =
+        given !== undefined
+          ? [{ name, value: given, source: ConfigSource.STATIC_BROKER_CONFIG }]
+          : value !== null
+            ? [{ name, value, source: ConfigSource.DEFAULT_CONFIG }]
+            : [];
     }
     const isSensitive = type === 'password';
     result.push({
@@ -217,7 +227,10 @@ export function describeBrokerConfigs(config: BrokerConfig, options: DescribeOpt
 
 /** Thrown for a bad request inside a resource; becomes that resource's error code and message. */
 export class ResourceError extends Error {
-  constructor(readonly errorCode: number, message: string) {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -226,7 +239,10 @@ export class ResourceError extends Error {
  * Validates a complete override set for a topic as Kafka's controller does (unknown names, null
  * values, bad values); returns the canonical map. Throws ResourceError.
  */
-export function validateTopicOverrides(registry: TopicRegistry, configs: ReadonlyArray<{ name: string; value: string | null }>): Record<string, string> {
+export function validateTopicOverrides(
+  registry: TopicRegistry,
+  configs: ReadonlyArray<{ name: string; value: string | null }>,
+): Record<string, string> {
   const result: Record<string, string> = {};
   const nulls = configs.filter((entry) => entry.value === null).map((entry) => entry.name);
   if (nulls.length > 0) throw new ResourceError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(',')}`);
@@ -273,7 +289,10 @@ export function checkManualAssignment(nodeId: number, brokerIds: readonly number
       );
     }
     if (brokerId === previous) {
-      throw new ResourceError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${brokerId} more than once.`);
+      throw new ResourceError(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `The manual partition assignment includes the broker ${brokerId} more than once.`,
+      );
     }
     previous = brokerId;
   }

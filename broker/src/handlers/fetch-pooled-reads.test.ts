@@ -83,7 +83,8 @@ function checkRecords(records: Buffer, fetchOffset: number): number {
     if (batch.kind !== 'batch') break;
     const bytes = records.subarray(batch.header.position, batch.header.position + batch.header.sizeBytes);
     const decoded = decodeRecords(bytes);
-    if (first) assert.ok(decoded[0]!.offset <= fetchOffset && decoded.at(-1)!.offset >= fetchOffset, `first batch holds offset ${fetchOffset}`);
+    if (first)
+      assert.ok(decoded[0]!.offset <= fetchOffset && decoded.at(-1)!.offset >= fetchOffset, `first batch holds offset ${fetchOffset}`);
     first = false;
     for (const record of decoded) {
       assert.ok(record.value !== null && record.value.equals(valueOf(record.offset)), `record ${record.offset} intact`);

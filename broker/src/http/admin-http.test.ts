@@ -33,7 +33,8 @@ test('the HTTP port serves /healthz, /readyz and /metrics for a running broker, 
     const metadata = await connection.send({
       apiKey: 3,
       apiVersion: 12,
-      encode: (writer, version) => encodeMetadataRequest(writer, version, { topics: [{ name: 'metrics-topic' }], allowAutoTopicCreation: true }),
+      encode: (writer, version) =>
+        encodeMetadataRequest(writer, version, { topics: [{ name: 'metrics-topic' }], allowAutoTopicCreation: true }),
       decode: decodeMetadataResponse,
     });
     assert.equal(metadata.topics[0]?.errorCode, 0);

@@ -66,9 +66,12 @@ export function renderPrometheus(samples: readonly MetricSample[]): string {
   for (const sample of samples) {
     lines.push(`# HELP ${sample.name} ${sample.help}`, `# TYPE ${sample.name} ${sample.type}`);
     for (const { labels, value } of sample.values) {
-      const labelText = labels && Object.keys(labels).length > 0
-        ? `{${Object.entries(labels).map(([key, text]) => `${key}="${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
-        : '';
+      const labelText =
+        labels && Object.keys(labels).length > 0
+          ? `{${Object.entries(labels)
+              .map(([key, text]) => `${key}="${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+              .join(',')}}`
+          : '';
       lines.push(`${sample.name}${labelText} ${value}`);
     }
   }

@@ -27,26 +27,57 @@ function keepAll(overrides: Partial<RecordFilter> = {}): RecordFilter {
 }
 
 test('a batch where every record survives is stored unchanged (same bytes)', () => {
-  const input = batch([{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+  const input = batch([
+    { key: 'a', value: '1' },
+    { key: 'b', value: '2' },
+  ]);
   assert.deepEqual(filterBatch(input, keepAll()), { kind: 'unchanged', deleteHorizonMs: -1 });
 });
 
 test('removed records leave the header facts Kafka keeps, offsets and timestamps exact', () => {
-  for (const codec of [CompressionCodec.NONE, CompressionCodec.GZIP, CompressionCodec.SNAPPY, CompressionCodec.LZ4, CompressionCodec.ZSTD]) {
-    const input = batch([{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'a', value: '3' }], codec);
+  for (const codec of [
+    CompressionCodec.NONE,
+    CompressionCodec.GZIP,
+    CompressionCodec.SNAPPY,
+    CompressionCodec.LZ4,
+    CompressionCodec.ZSTD,
+  ]) {
+    const input = batch(
+      [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+        { key: 'a', value: '3' },
+      ],
+      codec,
+    );
     const result = filterBatch(input, keepAll({ isLatest: (key, offset) => !(key.toString() === 'a' && offset === 100) }));
     assert.equal(result.kind, 'rewritten');
     if (result.kind !== 'rewritten') return;
     const before = new RecordBatchView(input);
     const after = new RecordBatchView(result.batch);
     assert.ok(crcMatches(result.batch, 0, result.batch.length));
-    for (const field of ['baseOffset', 'lastOffsetDelta', 'partitionLeaderEpoch', 'producerId', 'producerEpoch', 'baseSequence', 'compression', 'baseTimestamp'] as const) {
+    for (const field of [
+      'baseOffset',
+      'lastOffsetDelta',
+      'partitionLeaderEpoch',
+      'producerId',
+      'producerEpoch',
+      'baseSequence',
+      'compression',
+      'baseTimestamp',
+    ] as const) {
       assert.equal(after[field], before[field], field);
     }
     assert.equal(after.recordsCount, 2);
     const records = decodeRecords(result.batch);
     assert.deepEqual(
-      records.map((record) => [record.offset, record.key?.toString(), record.value?.toString(), record.timestamp, record.headers[0]?.value?.toString()]),
+      records.map((record) => [
+        record.offset,
+        record.key?.toString(),
+        record.value?.toString(),
+        record.timestamp,
+        record.headers[0]?.value?.toString(),
+      ]),
       [
         [101, 'b', '2', NOW - 999, '1'],
         [102, 'a', '3', NOW - 998, '2'],
@@ -73,7 +104,13 @@ test('records without a key are dropped; an emptied batch goes unless it must be
 });
 
 test('a surviving tombstone sets the delete horizon once; past it the tombstone goes and the bit clears', () => {
-  const input = batch([{ key: 'a', value: null }, { key: 'b', value: '2' }], CompressionCodec.ZSTD);
+  const input = batch(
+    [
+      { key: 'a', value: null },
+      { key: 'b', value: '2' },
+    ],
+    CompressionCodec.ZSTD,
+  );
   const first = filterBatch(input, keepAll());
   assert.equal(first.kind, 'rewritten');
   if (first.kind !== 'rewritten') return;
@@ -99,15 +136,25 @@ test('a surviving tombstone sets the delete horizon once; past it the tombstone 
 test('property: filtering keeps exactly the chosen records, byte-exact, with a valid CRC', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ key: fc.option(fc.string({ maxLength: 4 }), { nil: null }), value: fc.option(fc.string({ maxLength: 6 }), { nil: null }), keep: fc.boolean() }), {
-        minLength: 1,
-        maxLength: 8,
-      }),
+      fc.array(
+        fc.record({
+          key: fc.option(fc.string({ maxLength: 4 }), { nil: null }),
+          value: fc.option(fc.string({ maxLength: 6 }), { nil: null }),
+          keep: fc.boolean(),
+        }),
+        {
+          minLength: 1,
+          maxLength: 8,
+        },
+      ),
       fc.constantFrom(CompressionCodec.NONE, CompressionCodec.GZIP, CompressionCodec.LZ4),
       fc.integer({ min: -1, max: 3000 }),
       (records, codec, horizonOffsetMs) => {
         const input = batch(records, codec);
-        const result = filterBatch(input, keepAll({ nowMs: NOW + horizonOffsetMs, isLatest: (_key, offset) => records[offset - 100]!.keep }));
+        const result = filterBatch(
+          input,
+          keepAll({ nowMs: NOW + horizonOffsetMs, isLatest: (_key, offset) => records[offset - 100]!.keep }),
+        );
         const expected = records
           .map((record, i) => ({ ...record, offset: 100 + i }))
           .filter((record) => record.key !== null && record.keep);
@@ -118,10 +165,18 @@ test('property: filtering keeps exactly the chosen records, byte-exact, with a v
         }
         assert.ok(crcMatches(output, 0, output.length));
         assert.deepEqual(
-          decodeRecords(output).map((record) => [record.offset, record.key?.toString() ?? null, record.value?.toString() ?? null, record.timestamp]),
+          decodeRecords(output).map((record) => [
+            record.offset,
+            record.key?.toString() ?? null,
+            record.value?.toString() ?? null,
+            record.timestamp,
+          ]),
           expected.map((record) => [record.offset, record.key, record.value, NOW - 1000 + record.offset - 100]),
         );
-        assert.equal(deleteHorizonOf(output) >= 0, expected.some((record) => record.value === null));
+        assert.equal(
+          deleteHorizonOf(output) >= 0,
+          expected.some((record) => record.value === null),
+        );
       },
     ),
   );

@@ -109,7 +109,14 @@ export function readStoredRecords(batch: Buffer): StoredRecord[] {
     const offsetDelta = record.varint();
     const key = record.bytes();
     const value = record.bytes();
-    records.push({ offset: baseOffset + offsetDelta, timestampMs: baseTimestamp + timestampDelta, key, hasValue: value !== null, body, tailAt });
+    records.push({
+      offset: baseOffset + offsetDelta,
+      timestampMs: baseTimestamp + timestampDelta,
+      key,
+      hasValue: value !== null,
+      body,
+      tailAt,
+    });
     cursor.pos += length;
   }
   if (cursor.pos !== payload.length) cursor.fail('bytes after the last declared record');
@@ -142,11 +149,12 @@ export function filterBatch(batch: Buffer, filter: RecordFilter): FilteredBatch 
   const records = readStoredRecords(batch);
   const horizon = deleteHorizonOf(batch);
   const kept = records.filter(
-    (record) => record.key !== null && filter.isLatest(record.key, record.offset) && (record.hasValue || horizon < 0 || filter.nowMs < horizon),
+    (record) =>
+      record.key !== null && filter.isLatest(record.key, record.offset) && (record.hasValue || horizon < 0 || filter.nowMs < horizon),
   );
   const keptTombstones = kept.some((record) => !record.hasValue);
   const recordsRemoved = records.length - kept.length;
-  if (recordsRemoved === 0 && keptTombstones === (horizon >= 0)) return { kind: 'unchanged', deleteHorizonMs: horizon };
+  if (recordsRemoved === 0 && keptTombstones === horizon >= 0) return { kind: 'unchanged', deleteHorizonMs: horizon };
   if (kept.length === 0) {
     if (!filter.retainEmpty) return { kind: 'removed', recordsRemoved };
     return { kind: 'rewritten', batch: emptyBatchLike(batch), deleteHorizonMs: -1, recordsRemoved };

@@ -3,7 +3,15 @@ import { test } from 'node:test';
 import { groupSegmentsForCleaning, planCleaning, type CleanerSegmentSummary, type CleaningInput } from './cleaner-plan.js';
 
 function segment(baseOffset: number, nextOffset: number, sizeBytes: number, timestampMs: number): CleanerSegmentSummary {
-  return { baseOffset, nextOffset, sizeBytes, largestTimestampMs: timestampMs, firstBatchTimestampMs: timestampMs - 10, offsetIndexEntries: 1, timeIndexEntries: 1 };
+  return {
+    baseOffset,
+    nextOffset,
+    sizeBytes,
+    largestTimestampMs: timestampMs,
+    firstBatchTimestampMs: timestampMs - 10,
+    offsetIndexEntries: 1,
+    timeIndexEntries: 1,
+  };
 }
 
 const base: CleaningInput = {
@@ -56,7 +64,13 @@ test('max.compaction.lag.ms and expired delete horizons force a round below the 
 });
 
 test('groups merge consecutive segments while size, index entries and the offset range fit', () => {
-  const segments = [segment(0, 10, 100, 0), segment(10, 20, 100, 0), segment(20, 30, 100, 0), segment(30, 40, 250, 0), segment(40, 50, 10, 0)];
+  const segments = [
+    segment(0, 10, 100, 0),
+    segment(10, 20, 100, 0),
+    segment(20, 30, 100, 0),
+    segment(30, 40, 250, 0),
+    segment(40, 50, 10, 0),
+  ];
   assert.deepEqual(groupSegmentsForCleaning(segments, { segmentBytes: 300, offsetIndexEntriesMax: 100, timeIndexEntriesMax: 100 }), [
     [0, 3],
     [3, 5],

@@ -84,7 +84,8 @@ export function planCleaning(input: CleaningInput): CleaningPlan {
     cleanableCount++;
   }
   const last = segments[segments.length - 1];
-  const firstUncleanableOffset = cleanableCount < segments.length ? segments[cleanableCount]!.baseOffset : last === undefined ? firstDirty : last.nextOffset;
+  const firstUncleanableOffset =
+    cleanableCount < segments.length ? segments[cleanableCount]!.baseOffset : last === undefined ? firstDirty : last.nextOffset;
   let cleanBytes = 0;
   let cleanableBytes = 0;
   let earliestDirtyTimestampMs = Number.POSITIVE_INFINITY;

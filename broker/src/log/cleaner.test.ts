@@ -107,13 +107,15 @@ async function readAll(log: PartitionLog): Promise<RecordLine[]> {
       for (const record of decodeRecords(batch)) {
         assert.ok(record.offset >= base && record.offset <= last, 'record inside its batch');
         const header = record.headers[0]?.value?.toString() ?? null;
-        if (record.offset >= offset) lines.push(line(record.offset, record.key?.toString() ?? null, record.value?.toString() ?? null, record.timestamp, header));
+        if (record.offset >= offset)
+          lines.push(line(record.offset, record.key?.toString() ?? null, record.value?.toString() ?? null, record.timestamp, header));
       }
       previousLast = last;
       offset = Math.max(offset, last + 1);
     }
   }
-  for (let i = 1; i < lines.length; i++) assert.ok(Number(lines[i]!.split('|')[0]) > Number(lines[i - 1]!.split('|')[0]), 'record offsets increase');
+  for (let i = 1; i < lines.length; i++)
+    assert.ok(Number(lines[i]!.split('|')[0]) > Number(lines[i - 1]!.split('|')[0]), 'record offsets increase');
   return lines;
 }
 
@@ -172,7 +174,11 @@ interface Producer {
 }
 
 /** The producer's last batch, sent again, must be answered as a duplicate with its offsets. */
-async function assertDuplicatesDetected(log: PartitionLog, producers: readonly Producer[], skipFrom = Number.POSITIVE_INFINITY): Promise<void> {
+async function assertDuplicatesDetected(
+  log: PartitionLog,
+  producers: readonly Producer[],
+  skipFrom = Number.POSITIVE_INFINITY,
+): Promise<void> {
   for (const producer of producers) {
     if (producer.last === null || producer.last.baseOffset >= skipFrom) continue;
     const result = await log.append(batchOf(producer.last.params), 0);
@@ -184,7 +190,12 @@ async function assertDuplicatesDetected(log: PartitionLog, producers: readonly P
 
 // ---- focused tests ------------------------------------------------------------------------
 
-async function appendKeyed(log: PartitionLog, clock: ManualClock, records: RecordSpec[], codec: CompressionCodec = CompressionCodec.NONE): Promise<number> {
+async function appendKeyed(
+  log: PartitionLog,
+  clock: ManualClock,
+  records: RecordSpec[],
+  codec: CompressionCodec = CompressionCodec.NONE,
+): Promise<number> {
   const result = await log.append(batchOf({ records, timestampMs: clock.now, codec }), 1);
   assert.equal(result.errorCode, 0);
   return result.baseOffset;
@@ -238,7 +249,11 @@ test('logs without cleanup.policy compact are never cleaned', async () => {
 test('retention by time and size applies only with cleanup.policy delete', async () => {
   for (const cleanupPolicy of [['compact'], ['compact', 'delete']] as const) {
     const clock = new ManualClock();
-    const log = await PartitionLog.open(tempDir(), compactConfig({ cleanupPolicy, segmentBytes: 300, retentionMs: 1000, retentionBytes: 100 }), clock);
+    const log = await PartitionLog.open(
+      tempDir(),
+      compactConfig({ cleanupPolicy, segmentBytes: 300, retentionMs: 1000, retentionBytes: 100 }),
+      clock,
+    );
     for (let i = 0; i < 20; i++) await appendKeyed(log, clock, [{ key: `k${i}`, value: `v${i}` }]);
     clock.now += 10_000;
     const { deletedSegments } = await log.applyRetention(clock.now);
@@ -255,25 +270,37 @@ test('retention by time and size applies only with cleanup.policy delete', async
 test('tombstones get a delete horizon on their first clean and go at a clean after it', async () => {
   const clock = new ManualClock();
   const log = await PartitionLog.open(tempDir(), compactConfig({ segmentBytes: 300, deleteRetentionMs: 5000 }), clock);
-  await appendKeyed(log, clock, [{ key: 'a', value: 'a0' }, { key: 'b', value: 'b0' }]);
+  await appendKeyed(log, clock, [
+    { key: 'a', value: 'a0' },
+    { key: 'b', value: 'b0' },
+  ]);
   await appendKeyed(log, clock, [{ key: 'a', value: null }], CompressionCodec.LZ4);
   for (let i = 0; i < 8; i++) await appendKeyed(log, clock, [{ key: `filler${i}`, value: 'x'.repeat(40) }]);
   await log.flush();
   clock.now += 1000;
   await log.maybeClean(clock.now, { force: true });
   let lines = await readAll(log);
-  assert.ok(lines.some((entry) => entry.startsWith('2|a|null|')), 'tombstone kept before its horizon');
+  assert.ok(
+    lines.some((entry) => entry.startsWith('2|a|null|')),
+    'tombstone kept before its horizon',
+  );
   assert.ok(!lines.some((entry) => entry.startsWith('0|a|')), 'the value it deletes is gone');
   clock.now += 4999;
   assert.equal((await log.maybeClean(clock.now)).reason, null, 'horizon not reached');
   await log.maybeClean(clock.now, { force: true });
-  assert.ok((await readAll(log)).some((entry) => entry.startsWith('2|a|null|')), 'still before the horizon');
+  assert.ok(
+    (await readAll(log)).some((entry) => entry.startsWith('2|a|null|')),
+    'still before the horizon',
+  );
   clock.now += 1;
   const result = await log.maybeClean(clock.now);
   assert.equal(result.reason, 'delete-horizon');
   lines = await readAll(log);
   assert.ok(!lines.some((entry) => entry.includes('|a|')), 'tombstone removed after delete.retention.ms');
-  assert.ok(lines.some((entry) => entry.startsWith('1|b|b0|')), 'other keys stay, timestamps exact');
+  assert.ok(
+    lines.some((entry) => entry.startsWith('1|b|b0|')),
+    'other keys stay, timestamps exact',
+  );
   await log.close();
 });
 
@@ -282,7 +309,13 @@ test('the last batch of an active producer survives as an empty batch; duplicate
   const dir = tempDir();
   const config = compactConfig({ segmentBytes: 300 });
   const log = await PartitionLog.open(dir, config, clock);
-  const producerBatch: BatchParams = { records: [{ key: 'p', value: 'old' }], timestampMs: clock.now, producerId: 42, producerEpoch: 1, baseSequence: 0 };
+  const producerBatch: BatchParams = {
+    records: [{ key: 'p', value: 'old' }],
+    timestampMs: clock.now,
+    producerId: 42,
+    producerEpoch: 1,
+    baseSequence: 0,
+  };
   const first = await log.append(batchOf(producerBatch), 0);
   for (let i = 0; i < 10; i++) await appendKeyed(log, clock, [{ key: 'p', value: `new${i}` }]);
   await log.flush();
@@ -293,7 +326,9 @@ test('the last batch of an active producer survives as an empty batch; duplicate
   await log.close();
   for (const name of readdirSync(dir)) if (name.endsWith('.snapshot')) rmSync(join(dir, name));
   const reopened = await PartitionLog.open(dir, config, clock);
-  await assertDuplicatesDetected(reopened, [{ producerId: 42, nextSequence: 1, last: { params: producerBatch, baseOffset: first.baseOffset } }]);
+  await assertDuplicatesDetected(reopened, [
+    { producerId: 42, nextSequence: 1, last: { params: producerBatch, baseOffset: first.baseOffset } },
+  ]);
   await reopened.close();
 });
 
@@ -303,7 +338,15 @@ test('every codec is rewritten with its own codec and stays readable', async () 
   const codecs = [CompressionCodec.NONE, CompressionCodec.GZIP, CompressionCodec.SNAPPY, CompressionCodec.LZ4, CompressionCodec.ZSTD];
   for (let round = 0; round < 3; round++) {
     for (const codec of codecs) {
-      await appendKeyed(log, clock, [{ key: `c${codec}-a`, value: `${round}`, header: `h${round}` }, { key: `c${codec}-b`, value: `${round}` }], codec);
+      await appendKeyed(
+        log,
+        clock,
+        [
+          { key: `c${codec}-a`, value: `${round}`, header: `h${round}` },
+          { key: `c${codec}-b`, value: `${round}` },
+        ],
+        codec,
+      );
     }
   }
   log.maybeRoll(clock.now + DEFAULT_LOG_CONFIG.segmentMs + 1);
@@ -320,7 +363,11 @@ test('every codec is rewritten with its own codec and stays readable', async () 
 
 test('min.compaction.lag.ms keeps young segments dirty; max.compaction.lag.ms forces a clean', async () => {
   const clock = new ManualClock();
-  const log = await PartitionLog.open(tempDir(), compactConfig({ segmentBytes: 300, minCompactionLagMs: 10_000, minCleanableDirtyRatio: 0.99 }), clock);
+  const log = await PartitionLog.open(
+    tempDir(),
+    compactConfig({ segmentBytes: 300, minCompactionLagMs: 10_000, minCleanableDirtyRatio: 0.99 }),
+    clock,
+  );
   for (let i = 0; i < 12; i++) await appendKeyed(log, clock, [{ key: 'k', value: `v${i}` }]);
   await log.flush();
   assert.equal((await log.maybeClean(clock.now, { force: true })).reason, null, 'all segments too young');
@@ -385,7 +432,10 @@ test('a crash at any step of a swap recovers to the old or the new segments', as
     const committed = crashStep !== 'written';
     if (committed) assert.ok(recovered.cleanerCheckpointOffset > 0, `${crashStep}: checkpoint raised by the finished swap`);
     const names = readdirSync(copy);
-    assert.ok(!names.some((name) => name.endsWith('.cleaned') || name.endsWith('.swap')), `${crashStep}: no leftovers (${files.join(',')})`);
+    assert.ok(
+      !names.some((name) => name.endsWith('.cleaned') || name.endsWith('.swap')),
+      `${crashStep}: no leftovers (${files.join(',')})`,
+    );
     // The recovered log keeps working: append and clean again.
     await appendKeyed(recovered, clock, [{ key: 'k0', value: 'last' }]);
     await recovered.maybeClean(clock.now, { force: true });
@@ -442,7 +492,13 @@ type Command =
   | { kind: 'reopen' }
   | { kind: 'crash'; tearFraction: number | null; dropSnapshots: boolean };
 
-const codecArbitrary = fc.constantFrom(CompressionCodec.NONE, CompressionCodec.GZIP, CompressionCodec.SNAPPY, CompressionCodec.LZ4, CompressionCodec.ZSTD);
+const codecArbitrary = fc.constantFrom(
+  CompressionCodec.NONE,
+  CompressionCodec.GZIP,
+  CompressionCodec.SNAPPY,
+  CompressionCodec.LZ4,
+  CompressionCodec.ZSTD,
+);
 const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   {
     weight: 8,
@@ -450,7 +506,10 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
       kind: fc.constant('append' as const),
       producer: fc.integer({ min: -1, max: 2 }),
       codec: codecArbitrary,
-      records: fc.array(fc.record({ key: fc.integer({ min: 0, max: 6 }), tombstone: fc.boolean(), header: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+      records: fc.array(fc.record({ key: fc.integer({ min: 0, max: 6 }), tombstone: fc.boolean(), header: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 3000 }) }) },
@@ -476,7 +535,15 @@ const commandArbitrary: fc.Arbitrary<Command> = fc.oneof(
   },
 );
 
-async function checkCrashCopy(copy: string, config: LogConfig, clock: ManualClock, lower: RecordLine[], upper: RecordLine[], producers: Producer[], skipFrom: number): Promise<void> {
+async function checkCrashCopy(
+  copy: string,
+  config: LogConfig,
+  clock: ManualClock,
+  lower: RecordLine[],
+  upper: RecordLine[],
+  producers: Producer[],
+  skipFrom: number,
+): Promise<void> {
   const recovered = await PartitionLog.open(copy, config, clock);
   const lines = await readAll(recovered);
   assertSubset(lower, lines, 'crash copy keeps surviving records');
@@ -487,7 +554,15 @@ async function checkCrashCopy(copy: string, config: LogConfig, clock: ManualCloc
 
 test('property: compaction matches a naive model through appends, rolls, cleans, reopens and crashes', async () => {
   // What the generated runs exercised, so a generator change cannot silently test nothing.
-  const seen = { rounds: 0, recordsRemoved: 0, tombstonesExpired: 0, crashCopiesMidSwap: 0, concurrentReads: 0, reopens: 0, mergedGroups: 0 };
+  const seen = {
+    rounds: 0,
+    recordsRemoved: 0,
+    tombstonesExpired: 0,
+    crashCopiesMidSwap: 0,
+    concurrentReads: 0,
+    reopens: 0,
+    mergedGroups: 0,
+  };
   await fc.assert(
     fc.asyncProperty(
       fc.record({
@@ -525,7 +600,13 @@ test('property: compaction matches a naive model through appends, rolls, cleans,
                 const result = await log.append(batchOf(params), 3);
                 assert.equal(result.errorCode, 0, result.errorMessage);
                 params.records.forEach((record, i) =>
-                  model.records.push({ offset: result.baseOffset + i, key: record.key!, value: record.value, timestampMs: clock.now + i, header: record.header ?? null }),
+                  model.records.push({
+                    offset: result.baseOffset + i,
+                    key: record.key!,
+                    value: record.value,
+                    timestampMs: clock.now + i,
+                    header: record.header ?? null,
+                  }),
                 );
                 if (producer !== null) {
                   producer.nextSequence += params.records.length;
@@ -557,7 +638,8 @@ test('property: compaction matches a naive model through appends, rolls, cleans,
                   seen.recordsRemoved += result.recordsRemoved;
                   if (result.segmentsWritten < result.segmentsCleaned) seen.mergedGroups++;
                   const tombstonesBefore = before.filter((entry) => entry.split('|')[2] === 'null').length;
-                  if (model.expected().filter((entry) => entry.split('|')[2] === 'null').length < tombstonesBefore) seen.tombstonesExpired++;
+                  if (model.expected().filter((entry) => entry.split('|')[2] === 'null').length < tombstonesBefore)
+                    seen.tombstonesExpired++;
                 }
                 assert.equal(log.cleanerCheckpointOffset, model.checkpoint);
                 const after = await readAll(log);

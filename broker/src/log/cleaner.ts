@@ -75,7 +75,12 @@ export class OffsetMap {
  * Visits the whole batches of `segment` from `position`, one read window at a time; `afterWindow`
  * runs (awaited) after each window's batches.
  */
-async function forEachBatch(segment: Segment, position: number, visit: (batch: Buffer) => void, afterWindow?: () => Promise<void>): Promise<void> {
+async function forEachBatch(
+  segment: Segment,
+  position: number,
+  visit: (batch: Buffer) => void,
+  afterWindow?: () => Promise<void>,
+): Promise<void> {
   let windowBytes = READ_WINDOW_BYTES;
   while (position < segment.writtenBytes) {
     const window = await segment.readAt(position, windowBytes);
@@ -92,7 +97,8 @@ async function forEachBatch(segment: Segment, position: number, visit: (batch: B
       at += size;
     }
     if (at === 0) {
-      if (needed === 0 || position + needed > segment.writtenBytes) throw new CleanerError(`torn batch at ${position} in ${segment.logPath}`);
+      if (needed === 0 || position + needed > segment.writtenBytes)
+        throw new CleanerError(`torn batch at ${position} in ${segment.logPath}`);
       windowBytes = Math.max(READ_WINDOW_BYTES, needed);
       continue;
     }
@@ -107,7 +113,12 @@ async function forEachBatch(segment: Segment, position: number, visit: (batch: B
  * to `map`. Stops after the segment that brings the map to `bytesMax` (Kafka stops when its
  * dedupe buffer is full); returns how many segments were mapped (at least one if any).
  */
-export async function buildOffsetMap(segments: readonly Segment[], fromOffset: number, map: OffsetMap, bytesMax = OFFSET_MAP_BYTES_MAX): Promise<number> {
+export async function buildOffsetMap(
+  segments: readonly Segment[],
+  fromOffset: number,
+  map: OffsetMap,
+  bytesMax = OFFSET_MAP_BYTES_MAX,
+): Promise<number> {
   let mapped = 0;
   for (const segment of segments) {
     const start = segment.indexer.offsetIndex.lookup(Math.max(fromOffset, segment.baseOffset));
@@ -146,7 +157,12 @@ export interface CleanedGroup {
  * Writes the cleaned version of `group` (consecutive segments, merged) to `<base>.log.cleaned`.
  * On failure the partial file is removed and the error rethrown; nothing else changed.
  */
-export async function writeCleanedGroup(dir: string, group: readonly Segment[], map: OffsetMap, options: CleanGroupOptions): Promise<CleanedGroup> {
+export async function writeCleanedGroup(
+  dir: string,
+  group: readonly Segment[],
+  map: OffsetMap,
+  options: CleanGroupOptions,
+): Promise<CleanedGroup> {
   const baseOffset = group[0]!.baseOffset;
   const groupEnd = group[group.length - 1]!.nextOffset;
   const path = join(dir, offsetFileName(baseOffset, LOG_SUFFIX) + CLEANED_SUFFIX);
@@ -160,10 +176,12 @@ export async function writeCleanedGroup(dir: string, group: readonly Segment[], 
   const output = (batch: Buffer, deleteHorizonMs: number): void => {
     // Paired assertion: every batch we are about to store passes recovery's own checks.
     const scan = scanBatches(batch, indexer, true, undefined, true);
-    if (scan.stop.kind !== 'end') throw new CleanerError(`cleaner produced an invalid batch at offset ${baseOffsetOf(batch)}: ${JSON.stringify(scan.stop)}`);
+    if (scan.stop.kind !== 'end')
+      throw new CleanerError(`cleaner produced an invalid batch at offset ${baseOffsetOf(batch)}: ${JSON.stringify(scan.stop)}`);
     pending.push(batch);
     pendingBytes += batch.length;
-    if (deleteHorizonMs >= 0 && (earliestDeleteHorizonMs < 0 || deleteHorizonMs < earliestDeleteHorizonMs)) earliestDeleteHorizonMs = deleteHorizonMs;
+    if (deleteHorizonMs >= 0 && (earliestDeleteHorizonMs < 0 || deleteHorizonMs < earliestDeleteHorizonMs))
+      earliestDeleteHorizonMs = deleteHorizonMs;
   };
   const flush = async (): Promise<void> => {
     if (pendingBytes === 0) return;

@@ -19,15 +19,20 @@ const entriesArbitrary = fc
 
 test('property: lookup equals a naive scan for the floor entry', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 1_000_000 }), entriesArbitrary, fc.array(fc.integer({ min: -10, max: 250_000 }), { maxLength: 50 }), (base, entries, targets) => {
-      const index = new OffsetIndex(base, 10_000);
-      for (const entry of entries) index.append(base + entry.offset, entry.position);
-      for (const target of targets) {
-        let expected = 0;
-        for (const entry of entries) if (base + entry.offset <= base + target) expected = entry.position;
-        assert.equal(index.lookup(base + target), expected);
-      }
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: 1_000_000 }),
+      entriesArbitrary,
+      fc.array(fc.integer({ min: -10, max: 250_000 }), { maxLength: 50 }),
+      (base, entries, targets) => {
+        const index = new OffsetIndex(base, 10_000);
+        for (const entry of entries) index.append(base + entry.offset, entry.position);
+        for (const target of targets) {
+          let expected = 0;
+          for (const entry of entries) if (base + entry.offset <= base + target) expected = entry.position;
+          assert.equal(index.lookup(base + target), expected);
+        }
+      },
+    ),
   );
 });
 

@@ -44,7 +44,9 @@ function offsetsOf(records: Buffer[]): number[] {
 }
 
 function segmentFiles(dir: string, suffix: string): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith(suffix)).sort();
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(suffix))
+    .sort();
 }
 
 test('append assigns dense offsets, stamps the batch, and read returns it', async () => {
@@ -64,13 +66,19 @@ test('append assigns dense offsets, stamps the batch, and read returns it', asyn
   assert.equal(read.errorCode, 0);
   assert.deepEqual(offsetsOf(read.records), [0, 1, 4, 9, 11]);
   assert.equal(read.records[2]!.readInt32BE(12), 7); // partitionLeaderEpoch stamped
-  assert.equal(read.sizeBytes, read.records.reduce((n, b) => n + b.length, 0));
+  assert.equal(
+    read.sizeBytes,
+    read.records.reduce((n, b) => n + b.length, 0),
+  );
   await log.close();
 });
 
 test('reads: middle of a batch, KIP-74, OFFSET_OUT_OF_RANGE, empty at the high watermark', async () => {
   const log = await PartitionLog.open(tempDir(), config());
-  await Promise.all([log.append(makeBatch({ records: 5, payloadBytes: 200 }), 0), log.append(makeBatch({ records: 5, payloadBytes: 200 }), 0)]);
+  await Promise.all([
+    log.append(makeBatch({ records: 5, payloadBytes: 200 }), 0),
+    log.append(makeBatch({ records: 5, payloadBytes: 200 }), 0),
+  ]);
   assert.deepEqual(offsetsOf((await log.read(3, 1 << 20)).records), [0, 5]);
   assert.deepEqual(offsetsOf((await log.read(7, 1 << 20)).records), [5]);
   const tiny = await log.read(0, 1);
@@ -117,7 +125,8 @@ test('a batch larger than segment.bytes is refused', async () => {
 test('rolls by size, keeps every batch readable across segments and restarts', async () => {
   const dir = tempDir();
   const log = await PartitionLog.open(dir, config({ segmentBytes: 1000, indexIntervalBytes: 100 }));
-  for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 5 }, () => log.append(makeBatch({ records: 2, payloadBytes: 39 }), 0)));
+  for (let i = 0; i < 10; i++)
+    await Promise.all(Array.from({ length: 5 }, () => log.append(makeBatch({ records: 2, payloadBytes: 39 }), 0)));
   // 100-byte batches, 10 per segment
   assert.deepEqual(log.segmentBaseOffsets, [0, 20, 40, 60, 80]);
   assert.equal(log.sizeBytes, 5000);
@@ -168,7 +177,10 @@ test('rolls when the offset index is full', async () => {
 test('property: reads match a naive model, from the tail cache and from disk', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.record({ records: fc.integer({ min: 1, max: 8 }), payloadBytes: fc.integer({ min: 0, max: 400 }) }), { minLength: 1, maxLength: 60 }),
+      fc.array(fc.record({ records: fc.integer({ min: 1, max: 8 }), payloadBytes: fc.integer({ min: 0, max: 400 }) }), {
+        minLength: 1,
+        maxLength: 60,
+      }),
       fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 3000 })), { minLength: 1, maxLength: 20 }),
       fc.integer({ min: 300, max: 3000 }),
       async (specs: BatchSpec[], reads, segmentBytes) => {
@@ -409,7 +421,8 @@ test('recovery: index files are rebuilt when missing or garbage', async () => {
 
 test('idempotent producer: duplicates, sequence gaps, fencing', async () => {
   const log = await PartitionLog.open(tempDir(), config());
-  const batch = (baseSequence: number, records = 2, producerEpoch = 0): Buffer => makeBatch({ producerId: 42, producerEpoch, baseSequence, records });
+  const batch = (baseSequence: number, records = 2, producerEpoch = 0): Buffer =>
+    makeBatch({ producerId: 42, producerEpoch, baseSequence, records });
   assert.equal((await log.append(batch(0), 0)).baseOffset, 0);
   assert.equal((await log.append(batch(2), 0)).baseOffset, 2);
   const duplicate = await log.append(batch(0), 0);
@@ -435,7 +448,8 @@ test('idempotent producer state survives clean and unclean restarts', async () =
   const dir = tempDir();
   const settings = config({ segmentBytes: 400 });
   const log = await PartitionLog.open(dir, settings);
-  const batch = (producerId: number, baseSequence: number): Buffer => makeBatch({ producerId, producerEpoch: 3, baseSequence, records: 1, payloadBytes: 39 });
+  const batch = (producerId: number, baseSequence: number): Buffer =>
+    makeBatch({ producerId, producerEpoch: 3, baseSequence, records: 1, payloadBytes: 39 });
   let sequence = 0;
   for (let i = 0; i < 10; i++) {
     await log.append(batch(1, sequence), 0);
@@ -460,11 +474,20 @@ test('producers idle longer than producer.id.expiration.ms are forgotten', async
   const clock = new ManualClock(1_000_000);
   const log = await PartitionLog.open(tempDir(), config({ producerIdExpirationMs: 1000 }), clock);
   await log.append(makeBatch({ producerId: 5, producerEpoch: 0, baseSequence: 0, maxTimestamp: 1_000_000 }), 0);
-  assert.equal((await log.append(makeBatch({ producerId: 5, producerEpoch: 0, baseSequence: 9, maxTimestamp: 1_000_000 }), 0)).errorCode, 45);
+  assert.equal(
+    (await log.append(makeBatch({ producerId: 5, producerEpoch: 0, baseSequence: 9, maxTimestamp: 1_000_000 }), 0)).errorCode,
+    45,
+  );
   await log.applyRetention(1_000_999);
-  assert.equal((await log.append(makeBatch({ producerId: 5, producerEpoch: 0, baseSequence: 9, maxTimestamp: 1_000_000 }), 0)).errorCode, 45);
+  assert.equal(
+    (await log.append(makeBatch({ producerId: 5, producerEpoch: 0, baseSequence: 9, maxTimestamp: 1_000_000 }), 0)).errorCode,
+    45,
+  );
   await log.applyRetention(1_001_000);
-  assert.equal((await log.append(makeBatch({ producerId: 5, producerEpoch: 0, baseSequence: 9, maxTimestamp: 1_000_000 }), 0)).errorCode, 0);
+  assert.equal(
+    (await log.append(makeBatch({ producerId: 5, producerEpoch: 0, baseSequence: 9, maxTimestamp: 1_000_000 }), 0)).errorCode,
+    0,
+  );
   await log.close();
 });
 
@@ -491,7 +514,8 @@ test('truncateTo removes the containing batch and everything after', async () =>
   const dir = tempDir();
   const settings = config({ segmentBytes: 500 });
   const log = await PartitionLog.open(dir, settings);
-  for (let i = 0; i < 12; i++) await log.append(makeBatch({ records: 2, payloadBytes: 39, producerId: 9, producerEpoch: 0, baseSequence: i * 2 }), 0);
+  for (let i = 0; i < 12; i++)
+    await log.append(makeBatch({ records: 2, payloadBytes: 39, producerId: 9, producerEpoch: 0, baseSequence: i * 2 }), 0);
   assert.deepEqual(log.segmentBaseOffsets, [0, 10, 20]);
   await log.truncateTo(13);
   assert.equal(log.logEndOffset, 12);
@@ -561,7 +585,10 @@ test('pooled reads: a sequential reader gets the next window read ahead; truncat
   // `offset` is exactly where the read-ahead started, and the same file position again.
   const after = await read(offset);
   assert.equal(baseOffsetOf(after[0]!), offset);
-  assert.ok(after.every((batch) => fillOf(batch) === 0x30), 'new bytes after truncation');
+  assert.ok(
+    after.every((batch) => fillOf(batch) === 0x30),
+    'new bytes after truncation',
+  );
   const before = await read(cut);
   assert.equal(baseOffsetOf(before[0]!), cut);
   assert.ok(before.every((batch) => fillOf(batch) === 0x30));

@@ -61,7 +61,13 @@ import {
   writeCleanedGroup,
   type SwapStep,
 } from './cleaner.js';
-import { groupSegmentsForCleaning, planCleaning, type CleanerSegmentSummary, type CleaningPlan, type CleaningReason } from './cleaner-plan.js';
+import {
+  groupSegmentsForCleaning,
+  planCleaning,
+  type CleanerSegmentSummary,
+  type CleaningPlan,
+  type CleaningReason,
+} from './cleaner-plan.js';
 import { offsetIndexEntriesMax, timeIndexEntriesMax } from './segment-indexer.js';
 import {
   INDEX_SUFFIX,
@@ -226,7 +232,15 @@ const INDEX_FILE = /^(\d{20})\.(index|timeindex)$/;
 const SNAPSHOT_FILE = /^(\d{20})\.snapshot$/;
 
 type QueueItem =
-  | { kind: 'append'; segment: Segment; batch: Buffer; nextOffset: number; records: number; result: AppendResult; resolve: (result: AppendResult) => void }
+  | {
+      kind: 'append';
+      segment: Segment;
+      batch: Buffer;
+      nextOffset: number;
+      records: number;
+      result: AppendResult;
+      resolve: (result: AppendResult) => void;
+    }
   | { kind: 'barrier'; result: AppendResult; resolve: (result: AppendResult) => void }
   | { kind: 'rolled'; segment: Segment; snapshot: Buffer; nextBaseOffset: number };
 
@@ -237,7 +251,8 @@ type LogState = 'open' | 'truncating' | 'closing' | 'closed';
  * INVALID_CONFIG; `open`/`updateConfig` assert it (a bad config there is a programmer error).
  */
 export function logConfigProblem(config: LogConfig): string | null {
-  if (!Number.isSafeInteger(config.segmentBytes) || config.segmentBytes < 61 || config.segmentBytes > 0x7fffffff) return 'segment.bytes must be in [61, 2147483647]';
+  if (!Number.isSafeInteger(config.segmentBytes) || config.segmentBytes < 61 || config.segmentBytes > 0x7fffffff)
+    return 'segment.bytes must be in [61, 2147483647]';
   if (!(config.segmentMs >= 1)) return 'segment.ms must be >= 1';
   if (!(config.indexIntervalBytes >= 0)) return 'index.interval.bytes must be >= 0';
   if (!(config.segmentIndexBytes >= 12)) return 'segment.index.bytes must be >= 12';
@@ -397,7 +412,16 @@ export class PartitionLog {
       const first = active.indexer.firstBatchMaxTimestamp;
       active.rollBaseMs = first >= 0 && first <= nowMs ? first : nowMs;
     }
-    const log = new PartitionLog(dir, config, clock, segments, Math.max(logStartCheckpoint, segments[0]!.baseOffset), recoveryPoint, cleanerCheckpoint, tailCacheBudget);
+    const log = new PartitionLog(
+      dir,
+      config,
+      clock,
+      segments,
+      Math.max(logStartCheckpoint, segments[0]!.baseOffset),
+      recoveryPoint,
+      cleanerCheckpoint,
+      tailCacheBudget,
+    );
     await log.deleteSegmentsBelowLogStart();
     await log.loadProducerState(log.logEnd);
     if (clean) await rm(join(dir, CLEAN_SHUTDOWN_MARKER), { force: true });
@@ -534,9 +558,12 @@ export class PartitionLog {
     let endOffset = -1;
     const windowBytes = Math.min(Math.max(maxBytes, FETCH_READ_BYTES_MIN) + this.config.indexIntervalBytes, READ_WINDOW_BYTES * 8);
     const pooled = pool === undefined ? undefined : { pool, leases: [] as BufferLease[], nowMs: this.clock.nowMs() };
-    const releaseAll = pooled === undefined ? undefined : () => {
-      for (const lease of pooled.leases) lease.release();
-    };
+    const releaseAll =
+      pooled === undefined
+        ? undefined
+        : () => {
+            for (const lease of pooled.leases) lease.release();
+          };
     let startPosition = segment.indexer.offsetIndex.lookup(offset);
     let prefetched: Buffer | undefined;
     const ahead = pooled === undefined ? null : this.takeReadAhead(offset, segment);
@@ -568,14 +595,16 @@ export class PartitionLog {
         pooled,
         // The window is maxBytes plus the index interval, so a second read mostly finds a batch
         // that would not fit anyway: skip it when that is known.
-        (nextBatchBytes) => records.length === 0 || (sizeBytes < maxBytes && (nextBatchBytes === null || sizeBytes + nextBatchBytes <= maxBytes)),
+        (nextBatchBytes) =>
+          records.length === 0 || (sizeBytes < maxBytes && (nextBatchBytes === null || sizeBytes + nextBatchBytes <= maxBytes)),
         prefetched,
       );
     } catch (error) {
       releaseAll?.();
       // The cleaner swapped the segment out mid-read: its records are in the replacement.
       if (segment.replaced) return this.read(offset, maxBytes, pool);
-      if (error instanceof SegmentDeletedError || segment.deleted) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: [], sizeBytes: 0 };
+      if (error instanceof SegmentDeletedError || segment.deleted)
+        return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: [], sizeBytes: 0 };
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [], sizeBytes: 0 };
     } finally {
       this.touchInactive(segment);
@@ -589,7 +618,8 @@ export class PartitionLog {
     // while it processes this one.
     const sequential = offset === this.sequentialEndOffset;
     this.sequentialEndOffset = endOffset;
-    if (sequential && endPosition < segment.writtenBytes && endOffset < this.highWater) this.startReadAhead(segment, endPosition, endOffset, windowBytes, pool!);
+    if (sequential && endPosition < segment.writtenBytes && endOffset < this.highWater)
+      this.startReadAhead(segment, endPosition, endOffset, windowBytes, pool!);
     return { errorCode: ErrorCode.NONE, records, sizeBytes, release: releaseAll };
   }
 
@@ -640,16 +670,20 @@ export class PartitionLog {
       let found: { baseOffset: number; batch: Buffer } | null = null;
       let passedHighWatermark = false;
       try {
-        await segment.walkBatches(segment.indexer.offsetIndex.lookup(startOffset), READ_WINDOW_BYTES, (window, at, _position, batchBytes) => {
-          const baseOffset = baseOffsetOf(window, at);
-          if (baseOffset >= highWatermark) {
-            passedHighWatermark = true;
+        await segment.walkBatches(
+          segment.indexer.offsetIndex.lookup(startOffset),
+          READ_WINDOW_BYTES,
+          (window, at, _position, batchBytes) => {
+            const baseOffset = baseOffsetOf(window, at);
+            if (baseOffset >= highWatermark) {
+              passedHighWatermark = true;
+              return false;
+            }
+            if (baseOffset + lastOffsetDeltaOf(window, at) < this.logStart || maxTimestampOf(window, at) < timestampMs) return true;
+            found = { baseOffset, batch: Buffer.from(window.subarray(at, at + batchBytes)) };
             return false;
-          }
-          if (baseOffset + lastOffsetDeltaOf(window, at) < this.logStart || maxTimestampOf(window, at) < timestampMs) return true;
-          found = { baseOffset, batch: Buffer.from(window.subarray(at, at + batchBytes)) };
-          return false;
-        });
+          },
+        );
       } catch (error) {
         if (segment.replaced) return this.findBatchByTimestamp(timestampMs);
         if (error instanceof SegmentDeletedError) continue;
@@ -745,7 +779,9 @@ export class PartitionLog {
       await this.finalizing;
       const finished = this.finishedSegments();
       if (this.earliestDeleteHorizonMs === null) {
-        this.earliestDeleteHorizonMs = await earliestDeleteHorizon(finished.filter((segment) => segment.baseOffset < this.cleanerCheckpoint));
+        this.earliestDeleteHorizonMs = await earliestDeleteHorizon(
+          finished.filter((segment) => segment.baseOffset < this.cleanerCheckpoint),
+        );
       }
       const plan = planCleaning({
         segments: finished.map((segment) => this.cleanerSummary(segment)),
@@ -1190,7 +1226,10 @@ export class PartitionLog {
     map: OffsetMap,
     nowMs: number,
   ): Promise<{ bytesBefore: number; bytesAfter: number; recordsRemoved: number; earliestDeleteHorizonMs: number }> {
-    const settings: IndexSettings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
+    const settings: IndexSettings = {
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      segmentIndexBytes: this.config.segmentIndexBytes,
+    };
     // Hold every old file open: until the switch below, reads keep using the old inodes even
     // though their names are removed or renamed over.
     const held: Segment[] = [];
@@ -1229,7 +1268,12 @@ export class PartitionLog {
       onStep?.('indexed');
       let bytesBefore = 0;
       for (const segment of group) bytesBefore += segment.sizeBytes;
-      return { bytesBefore, bytesAfter: replacement.sizeBytes, recordsRemoved: cleaned.recordsRemoved, earliestDeleteHorizonMs: cleaned.earliestDeleteHorizonMs };
+      return {
+        bytesBefore,
+        bytesAfter: replacement.sizeBytes,
+        recordsRemoved: cleaned.recordsRemoved,
+        earliestDeleteHorizonMs: cleaned.earliestDeleteHorizonMs,
+      };
     } finally {
       for (const segment of held) segment.release();
     }
@@ -1244,7 +1288,8 @@ export class PartitionLog {
   private recomputeMaxTimestamp(): void {
     let best = { timestamp: -1, offset: -1 };
     for (const segment of this.segments) {
-      if (segment.indexer.maxTimestamp > best.timestamp) best = { timestamp: segment.indexer.maxTimestamp, offset: segment.indexer.offsetOfMaxTimestamp };
+      if (segment.indexer.maxTimestamp > best.timestamp)
+        best = { timestamp: segment.indexer.maxTimestamp, offset: segment.indexer.offsetOfMaxTimestamp };
     }
     this.maxTimestamp = best;
   }

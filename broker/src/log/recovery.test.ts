@@ -60,7 +60,10 @@ test('property: truncation at any position keeps exactly the whole batches befor
       const kept = starts.filter((start, i) => (starts[i + 1] ?? bytes.length) <= cut).length;
       const expectedValid = kept === starts.length ? bytes.length : starts[kept]!;
       assert.equal(recovered.validBytes, expectedValid);
-      assert.equal(recovered.indexer.nextOffset, kept === offsets.length ? BASE_OFFSET + specs.reduce((n, s) => n + (s.records ?? 1), 0) : offsets[kept]);
+      assert.equal(
+        recovered.indexer.nextOffset,
+        kept === offsets.length ? BASE_OFFSET + specs.reduce((n, s) => n + (s.records ?? 1), 0) : offsets[kept],
+      );
       assert.equal(recovered.truncatedBecause === null, cut === expectedValid);
     }),
     { numRuns: 300 },

@@ -55,13 +55,20 @@ export type OnBatch = (bytes: Buffer, at: number, position: number, sizeBytes: n
  * Scans whole batches in `bytes`, which starts at file position `indexer.sizeBytes`, advancing
  * `indexer`. Stops at the end, at an incomplete batch, or at the first invalid one.
  */
-export function scanBatches(bytes: Buffer, indexer: SegmentIndexer, verifyCrc: boolean, onBatch?: OnBatch, allowOffsetGaps = false): ScanResult {
+export function scanBatches(
+  bytes: Buffer,
+  indexer: SegmentIndexer,
+  verifyCrc: boolean,
+  onBatch?: OnBatch,
+  allowOffsetGaps = false,
+): ScanResult {
   let at = 0;
   while (at < bytes.length) {
     const remaining = bytes.length - at;
     if (remaining < LOG_OVERHEAD_BYTES) return { consumedBytes: at, stop: { kind: 'incomplete', neededBytes: BATCH_HEADER_BYTES } };
     const sizeBytes = batchSizeBytes(bytes, at);
-    if (sizeBytes < BATCH_HEADER_BYTES) return { consumedBytes: at, stop: { kind: 'corrupt', reason: `batch size ${sizeBytes} below header size` } };
+    if (sizeBytes < BATCH_HEADER_BYTES)
+      return { consumedBytes: at, stop: { kind: 'corrupt', reason: `batch size ${sizeBytes} below header size` } };
     if (remaining < sizeBytes) return { consumedBytes: at, stop: { kind: 'incomplete', neededBytes: sizeBytes } };
     const invalid = validateBatch(bytes, at, sizeBytes, indexer, verifyCrc, allowOffsetGaps);
     if (invalid !== null) return { consumedBytes: at, stop: { kind: 'corrupt', reason: invalid } };
@@ -74,7 +81,14 @@ export function scanBatches(bytes: Buffer, indexer: SegmentIndexer, verifyCrc: b
   return { consumedBytes: at, stop: { kind: 'end' } };
 }
 
-function validateBatch(bytes: Buffer, at: number, sizeBytes: number, indexer: SegmentIndexer, verifyCrc: boolean, allowOffsetGaps: boolean): string | null {
+function validateBatch(
+  bytes: Buffer,
+  at: number,
+  sizeBytes: number,
+  indexer: SegmentIndexer,
+  verifyCrc: boolean,
+  allowOffsetGaps: boolean,
+): string | null {
   const magic = bytes.readInt8(at + MAGIC_AT);
   if (magic !== MAGIC_V2) return `magic ${magic}`;
   const baseOffset = baseOffsetOf(bytes, at);

@@ -116,7 +116,14 @@ export class Segment {
   ): Promise<Segment> {
     const logPath = join(dir, offsetFileName(baseOffset, LOG_SUFFIX));
     const info = await stat(logPath);
-    const segment = new Segment(dir, baseOffset, new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes), 0, false, info.mtimeMs);
+    const segment = new Segment(
+      dir,
+      baseOffset,
+      new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes),
+      0,
+      false,
+      info.mtimeMs,
+    );
     segment.offsetGapsAllowed = options.offsetGapsAllowed ?? false;
     if (options.trustIndexFiles && (await segment.loadIndexFiles(settings, info.size))) return segment;
     await segment.recover(settings, info.size, options.verifyCrc, options.onTruncate);
@@ -355,9 +362,17 @@ export class Segment {
     await this.closeIfIdle();
     if (!complete || tailStart + tailBytes !== logSizeBytes) return false;
     const nextOffset = tailIndexer.nextOffset;
-    const timeIndex = TimeIndex.decode(timeBytes, this.baseOffset, timeIndexEntriesMax(settings.segmentIndexBytes), Math.max(nextOffset, this.baseOffset + 1));
+    const timeIndex = TimeIndex.decode(
+      timeBytes,
+      this.baseOffset,
+      timeIndexEntriesMax(settings.segmentIndexBytes),
+      Math.max(nextOffset, this.baseOffset + 1),
+    );
     if (timeIndex === null) return false;
-    const indexer = new SegmentIndexer(this.baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes, { offsetIndex, timeIndex });
+    const indexer = new SegmentIndexer(this.baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes, {
+      offsetIndex,
+      timeIndex,
+    });
     indexer.sizeBytes = logSizeBytes;
     indexer.nextOffset = nextOffset;
     indexer.bytesSinceLastIndexEntry = tailBytes;

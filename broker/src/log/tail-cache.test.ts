@@ -48,7 +48,12 @@ test('clear gives the bytes back to the budget; a batch bigger than the budget i
 
 test('property: over any appends and clears, the budget holds, each cache is a gap-free suffix, and nothing newer was evicted before something older', () => {
   const op = fc.oneof(
-    fc.record({ kind: fc.constant('push' as const), cache: fc.integer({ min: 0, max: 3 }), bytes: fc.integer({ min: 1, max: 120 }), records: fc.integer({ min: 1, max: 5 }) }),
+    fc.record({
+      kind: fc.constant('push' as const),
+      cache: fc.integer({ min: 0, max: 3 }),
+      bytes: fc.integer({ min: 1, max: 120 }),
+      records: fc.integer({ min: 1, max: 5 }),
+    }),
     fc.record({ kind: fc.constant('clear' as const), cache: fc.integer({ min: 0, max: 3 }) }),
   );
   fc.assert(

@@ -25,7 +25,12 @@ test('a retry of one of the last 5 batches is a duplicate with its original offs
   for (let i = 0; i < 7; i++) assert.equal(state.checkAndUpdate(batch(i * 2, 2, 0, 1, 500 + i), 100 + i * 2).kind, 'append');
   assert.equal(state.entry(1)?.batches.length, 5);
   for (let i = 2; i < 7; i++) {
-    assert.deepEqual(state.checkAndUpdate(batch(i * 2, 2), 999), { kind: 'duplicate', baseOffset: 100 + i * 2, lastOffset: 101 + i * 2, timestampMs: 500 + i });
+    assert.deepEqual(state.checkAndUpdate(batch(i * 2, 2), 999), {
+      kind: 'duplicate',
+      baseOffset: 100 + i * 2,
+      lastOffset: 101 + i * 2,
+      timestampMs: 500 + i,
+    });
   }
   // older than the window: out of order, not a duplicate
   assert.equal(state.checkAndUpdate(batch(2, 2), 999).kind, 'error');
@@ -92,22 +97,35 @@ const entryArbitrary = fc.record({
 
 test('property: snapshots round-trip; any corruption is rejected', () => {
   fc.assert(
-    fc.property(fc.uniqueArray(entryArbitrary, { selector: (entry) => entry.producerId, maxLength: 20 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (entries, where, xor) => {
-      const encoded = encodeProducerSnapshot(entries);
-      assert.deepEqual(decodeProducerSnapshot(encoded), JSON.parse(JSON.stringify(entries)));
-      const corrupted = Buffer.from(encoded);
-      const position = where % corrupted.length;
-      corrupted[position] = corrupted[position]! ^ xor;
-      assert.equal(decodeProducerSnapshot(corrupted), null);
-      assert.equal(decodeProducerSnapshot(encoded.subarray(0, encoded.length - 1)), null);
-    }),
+    fc.property(
+      fc.uniqueArray(entryArbitrary, { selector: (entry) => entry.producerId, maxLength: 20 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 255 }),
+      (entries, where, xor) => {
+        const encoded = encodeProducerSnapshot(entries);
+        assert.deepEqual(decodeProducerSnapshot(encoded), JSON.parse(JSON.stringify(entries)));
+        const corrupted = Buffer.from(encoded);
+        const position = where % corrupted.length;
+        corrupted[position] = corrupted[position]! ^ xor;
+        assert.equal(decodeProducerSnapshot(corrupted), null);
+        assert.equal(decodeProducerSnapshot(encoded.subarray(0, encoded.length - 1)), null);
+      },
+    ),
   );
 });
 
 test('property: snapshot + load reproduces decisions of the original state', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ producerId: fc.integer({ min: 0, max: 3 }), epoch: fc.integer({ min: 0, max: 2 }), sequence: fc.integer({ min: 0, max: 30 }), records: fc.integer({ min: 1, max: 4 }) }), { maxLength: 60 }),
+      fc.array(
+        fc.record({
+          producerId: fc.integer({ min: 0, max: 3 }),
+          epoch: fc.integer({ min: 0, max: 2 }),
+          sequence: fc.integer({ min: 0, max: 30 }),
+          records: fc.integer({ min: 1, max: 4 }),
+        }),
+        { maxLength: 60 },
+      ),
       (steps) => {
         const original = new ProducerStateManager(86_400_000);
         let offset = 0;

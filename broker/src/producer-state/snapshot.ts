@@ -68,7 +68,7 @@ export function encodeProducerSnapshot(entries: Iterable<Readonly<ProducerEntry>
 export function decodeProducerSnapshot(buf: Buffer): ProducerEntry[] | null {
   if (buf.length < HEADER_BYTES + 4) return null;
   if (buf.readInt16BE(0) !== PRODUCER_SNAPSHOT_VERSION) return null;
-  if ((crc32c(buf.subarray(HEADER_BYTES)) >>> 0) !== buf.readUInt32BE(2)) return null;
+  if (crc32c(buf.subarray(HEADER_BYTES)) >>> 0 !== buf.readUInt32BE(2)) return null;
   const count = buf.readInt32BE(HEADER_BYTES);
   let at = HEADER_BYTES + 4;
   if (count < 0 || count > (buf.length - at) / PRODUCER_FIXED_BYTES) return null;

@@ -35,7 +35,10 @@ test('committed generated code matches a fresh run of the generator on ../shared
   try {
     writeGenerated(schemas, tmp);
     const fresh = fs.readdirSync(tmp).sort();
-    const have = fs.readdirSync(committed).filter((f) => f.endsWith('.ts')).sort();
+    const have = fs
+      .readdirSync(committed)
+      .filter((f) => f.endsWith('.ts'))
+      .sort();
     assert.deepEqual(have, fresh, 'same file set (run the generator: npm run gen)');
     for (const f of fresh) {
       const a = fs.readFileSync(path.join(tmp, f), 'utf8');

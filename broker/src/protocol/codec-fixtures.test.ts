@@ -177,7 +177,12 @@ test('ApiVersions v3 response: header v0 and a tagged field, byte for byte', () 
   assert.deepEqual(body.supportedFeatures, []);
   assert.equal(body.zkMigrationReady, false);
   // Unknown tags are skipped: append a tag 9 with 2 bytes to the section (count 1 -> 2).
-  const withUnknown = Buffer.concat([expected.subarray(0, expected.length - 11), Buffer.from('02', 'hex'), expected.subarray(expected.length - 10), Buffer.from('09020102', 'hex')]);
+  const withUnknown = Buffer.concat([
+    expected.subarray(0, expected.length - 11),
+    Buffer.from('02', 'hex'),
+    expected.subarray(expected.length - 10),
+    Buffer.from('09020102', 'hex'),
+  ]);
   const r2 = new Reader(withUnknown, 4);
   assert.equal(decodeApiVersionsResponse(r2, 3).finalizedFeaturesEpoch, 5n);
   assert.equal(r2.remaining, 0);

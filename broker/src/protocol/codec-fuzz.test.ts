@@ -17,7 +17,9 @@ function decodeSafely(c: Codec, v: number, bytes: Buffer): void {
     c.decode(new Reader(bytes), v);
   } catch (e) {
     if (!(e instanceof ProtocolDecodeError)) {
-      assert.fail(`decoder threw ${(e as Error)?.name ?? typeof e}: ${(e as Error)?.message ?? String(e)} on ${bytes.toString('hex').slice(0, 400)}`);
+      assert.fail(
+        `decoder threw ${(e as Error)?.name ?? typeof e}: ${(e as Error)?.message ?? String(e)} on ${bytes.toString('hex').slice(0, 400)}`,
+      );
     }
   }
   const ms = performance.now() - start;
@@ -34,14 +36,13 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
     if (c.length > 0) c[i % c.length] = x;
     return c;
   }),
-  fc.tuple(fc.nat(), fc.constantFrom('ffffffff', '7fffffff', '80000000', '7fff', 'ffff', 'ffffffff0f', '8080808080', '00000000')).map(
-    ([i, h]) =>
-      (b: Buffer) => {
-        const c = Buffer.from(b);
-        if (c.length > 0) Buffer.from(h, 'hex').copy(c, i % c.length);
-        return c;
-      },
-  ),
+  fc
+    .tuple(fc.nat(), fc.constantFrom('ffffffff', '7fffffff', '80000000', '7fff', 'ffff', 'ffffffff0f', '8080808080', '00000000'))
+    .map(([i, h]) => (b: Buffer) => {
+      const c = Buffer.from(b);
+      if (c.length > 0) Buffer.from(h, 'hex').copy(c, i % c.length);
+      return c;
+    }),
   fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([i, ins]) => (b: Buffer) => {
     const at = b.length === 0 ? 0 : i % (b.length + 1);
     return Buffer.concat([b.subarray(0, at), Buffer.from(ins), b.subarray(at)]);

@@ -14,7 +14,10 @@ function roundTrip(c: Codec, v: number, m: Obj, initialWriterSize: number): Buff
   const chunks = w.toChunks();
   const bytes = w.toBuffer();
   assert.equal(bytes.length, w.length);
-  assert.equal(chunks.reduce((n, b) => n + b.length, 0), bytes.length);
+  assert.equal(
+    chunks.reduce((n, b) => n + b.length, 0),
+    bytes.length,
+  );
   const r = new Reader(bytes);
   const decoded = c.decode(r, v);
   assert.equal(r.remaining, 0, 'decoder consumed every byte');
@@ -28,7 +31,16 @@ function roundTrip(c: Codec, v: number, m: Obj, initialWriterSize: number): Buff
 test('descriptor table covers every generated message', () => {
   assert.ok(MESSAGE_DESCRIPTORS.length >= 200, `only ${MESSAGE_DESCRIPTORS.length} messages`);
   const names = new Set(MESSAGE_DESCRIPTORS.map((d) => d.name));
-  for (const n of ['ProduceRequest', 'FetchResponse', 'ApiVersionsRequest', 'RequestHeader', 'ResponseHeader', 'OffsetCommitValue', 'GroupMetadataValue', 'ConsumerProtocolSubscription']) {
+  for (const n of [
+    'ProduceRequest',
+    'FetchResponse',
+    'ApiVersionsRequest',
+    'RequestHeader',
+    'ResponseHeader',
+    'OffsetCommitValue',
+    'GroupMetadataValue',
+    'ConsumerProtocolSubscription',
+  ]) {
     assert.ok(names.has(n), n);
   }
   for (const d of MESSAGE_DESCRIPTORS) codecOf(d);

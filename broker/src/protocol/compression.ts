@@ -251,7 +251,7 @@ function lz4ParseFrames(data: Buffer, maxBytes: number): { blocks: Lz4Block[]; b
     if (data.length - pos < 4) fail('truncated frame magic');
     const magic = data.readUInt32LE(pos);
     pos += 4;
-    if (((magic & LZ4_SKIPPABLE_MAGIC_MASK) >>> 0) === LZ4_SKIPPABLE_MAGIC) {
+    if ((magic & LZ4_SKIPPABLE_MAGIC_MASK) >>> 0 === LZ4_SKIPPABLE_MAGIC) {
       if (data.length - pos < 4) fail('truncated skippable frame');
       const size = data.readUInt32LE(pos);
       pos += 4;

@@ -8,7 +8,7 @@ const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const rd = (s: string): Reader => new Reader(hex(s));
 const throwsDecode = (f: () => unknown): void => assert.throws(f, ProtocolDecodeError);
 
-test('fixed-width integers are big-endian two\'s complement', () => {
+test("fixed-width integers are big-endian two's complement", () => {
   const r = rd('ff 80 7f  ff fe  80 00  ff ff  80 00 00 00  ff ff ff ff  7f ff ff ff ff ff ff ff  80 00 00 00 00 00 00 00');
   assert.equal(r.readInt8(), -1);
   assert.equal(r.readInt8(), -128);
@@ -126,17 +126,22 @@ test('zig-zag varlongs (int64), including 10-byte Long.MIN/MAX', () => {
 
 test('varint/varlong round trip (property)', () => {
   fc.assert(
-    fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.nat({ max: 2 ** 32 - 1 }), (i, l, u) => {
-      const w = new Writer(4);
-      w.writeVarint(i);
-      w.writeVarlong(l);
-      w.writeUnsignedVarint(u);
-      const r = new Reader(w.toBuffer());
-      assert.equal(r.readVarint(), i);
-      assert.equal(r.readVarlong(), l);
-      assert.equal(r.readUnsignedVarint(), u);
-      assert.equal(r.remaining, 0);
-    }),
+    fc.property(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.nat({ max: 2 ** 32 - 1 }),
+      (i, l, u) => {
+        const w = new Writer(4);
+        w.writeVarint(i);
+        w.writeVarlong(l);
+        w.writeUnsignedVarint(u);
+        const r = new Reader(w.toBuffer());
+        assert.equal(r.readVarint(), i);
+        assert.equal(r.readVarlong(), l);
+        assert.equal(r.readUnsignedVarint(), u);
+        assert.equal(r.remaining, 0);
+      },
+    ),
   );
 });
 
@@ -177,10 +182,22 @@ test('bytes and records are zero-copy views; lengths are checked before allocati
 
 test('arrays: counts are checked against the remaining bytes, null only where nullable', () => {
   const r = rd('00000002 0001 0002  03 05 06  00  ffffffff');
-  assert.deepEqual(r.readArray(false, () => r.readInt16()), [1, 2]);
-  assert.deepEqual(r.readArray(true, () => r.readInt8()), [5, 6]);
-  assert.equal(r.readNullableArray(true, () => r.readInt8()), null);
-  assert.equal(r.readNullableArray(false, () => r.readInt8()), null);
+  assert.deepEqual(
+    r.readArray(false, () => r.readInt16()),
+    [1, 2],
+  );
+  assert.deepEqual(
+    r.readArray(true, () => r.readInt8()),
+    [5, 6],
+  );
+  assert.equal(
+    r.readNullableArray(true, () => r.readInt8()),
+    null,
+  );
+  assert.equal(
+    r.readNullableArray(false, () => r.readInt8()),
+    null,
+  );
   let calls = 0;
   throwsDecode(() => rd('7fffffff 00').readArray(false, () => calls++));
   throwsDecode(() => rd('ffffffff0f').readArray(true, () => calls++));

@@ -104,13 +104,31 @@ test('validation failures return the Kafka error codes', () => {
   expectError(good.subarray(0, 60), ErrorCode.INVALID_RECORD);
   expectError(good.subarray(0, good.length - 1), ErrorCode.INVALID_RECORD);
   // batchLength below any record overhead: CORRUPT_MESSAGE
-  expectError(patched(good, (b) => b.writeInt32BE(13, 8), false), ErrorCode.CORRUPT_MESSAGE);
-  expectError(patched(good, (b) => b.writeInt32BE(-5, 8), false), ErrorCode.CORRUPT_MESSAGE);
+  expectError(
+    patched(good, (b) => b.writeInt32BE(13, 8), false),
+    ErrorCode.CORRUPT_MESSAGE,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt32BE(-5, 8), false),
+    ErrorCode.CORRUPT_MESSAGE,
+  );
   // invalid magic: CORRUPT_MESSAGE; legacy magic: INVALID_RECORD
-  expectError(patched(good, (b) => b.writeInt8(3, 16), false), ErrorCode.CORRUPT_MESSAGE);
-  expectError(patched(good, (b) => b.writeInt8(-1, 16), false), ErrorCode.CORRUPT_MESSAGE);
-  expectError(patched(good, (b) => b.writeInt8(1, 16), false), ErrorCode.INVALID_RECORD);
-  expectError(patched(good, (b) => b.writeInt8(0, 16), false), ErrorCode.INVALID_RECORD);
+  expectError(
+    patched(good, (b) => b.writeInt8(3, 16), false),
+    ErrorCode.CORRUPT_MESSAGE,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt8(-1, 16), false),
+    ErrorCode.CORRUPT_MESSAGE,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt8(1, 16), false),
+    ErrorCode.INVALID_RECORD,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt8(0, 16), false),
+    ErrorCode.INVALID_RECORD,
+  );
   // magic 2 but shorter than the v2 header
   const short = patched(good, (b) => b.writeInt32BE(40, 8), false).subarray(0, 52);
   expectError(short, ErrorCode.CORRUPT_MESSAGE);
@@ -120,32 +138,80 @@ test('validation failures return the Kafka error codes', () => {
   const trailing = validateProducedRecords(Buffer.concat([good, Buffer.alloc(3)]), { maxMessageBytes: 1 << 20 });
   assert.ok(trailing.ok && trailing.batch.sizeBytes === good.length);
   // producer must send baseOffset 0
-  expectError(patched(good, (b) => writeInt64Number(b, 10, 0), false), ErrorCode.INVALID_RECORD);
+  expectError(
+    patched(good, (b) => writeInt64Number(b, 10, 0), false),
+    ErrorCode.INVALID_RECORD,
+  );
   // size
   expectError(good, ErrorCode.MESSAGE_TOO_LARGE, { maxMessageBytes: good.length - 1 });
   assert.ok(validateProducedRecords(good, { maxMessageBytes: good.length }).ok);
   // CRC: any flipped byte in [21, end)
-  expectError(patched(good, (b) => (b[good.length - 1] ^= 1), false), ErrorCode.CORRUPT_MESSAGE);
-  expectError(patched(good, (b) => (b[21] ^= 0x80), false), ErrorCode.CORRUPT_MESSAGE);
-  expectError(patched(good, (b) => (b[17] ^= 1), false), ErrorCode.CORRUPT_MESSAGE);
+  expectError(
+    patched(good, (b) => (b[good.length - 1] ^= 1), false),
+    ErrorCode.CORRUPT_MESSAGE,
+  );
+  expectError(
+    patched(good, (b) => (b[21] ^= 0x80), false),
+    ErrorCode.CORRUPT_MESSAGE,
+  );
+  expectError(
+    patched(good, (b) => (b[17] ^= 1), false),
+    ErrorCode.CORRUPT_MESSAGE,
+  );
   // counts
-  expectError(patched(good, (b) => b.writeInt32BE(-1, 23)), ErrorCode.INVALID_RECORD);
-  expectError(patched(good, (b) => b.writeInt32BE(0, 57)), ErrorCode.INVALID_RECORD);
-  expectError(patched(good, (b) => b.writeInt32BE(-3, 57)), ErrorCode.INVALID_RECORD);
-  expectError(patched(good, (b) => b.writeInt32BE(4, 57)), ErrorCode.INVALID_RECORD);
-  expectError(patched(good, (b) => b.writeInt32BE(5, 23)), ErrorCode.INVALID_RECORD);
+  expectError(
+    patched(good, (b) => b.writeInt32BE(-1, 23)),
+    ErrorCode.INVALID_RECORD,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt32BE(0, 57)),
+    ErrorCode.INVALID_RECORD,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt32BE(-3, 57)),
+    ErrorCode.INVALID_RECORD,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt32BE(4, 57)),
+    ErrorCode.INVALID_RECORD,
+  );
+  expectError(
+    patched(good, (b) => b.writeInt32BE(5, 23)),
+    ErrorCode.INVALID_RECORD,
+  );
   // control batches from clients
-  expectError(patched(good, (b) => b.writeUInt16BE(b.readUInt16BE(21) | BatchAttribute.CONTROL, 21)), ErrorCode.INVALID_RECORD);
+  expectError(
+    patched(good, (b) => b.writeUInt16BE(b.readUInt16BE(21) | BatchAttribute.CONTROL, 21)),
+    ErrorCode.INVALID_RECORD,
+  );
   // unknown codec 5..7
-  expectError(patched(good, (b) => b.writeUInt16BE(b.readUInt16BE(21) | 5, 21)), ErrorCode.INVALID_RECORD);
+  expectError(
+    patched(good, (b) => b.writeUInt16BE(b.readUInt16BE(21) | 5, 21)),
+    ErrorCode.INVALID_RECORD,
+  );
   // producer id without a sequence
-  expectError(patched(good, (b) => b.writeInt32BE(-1, 53)), ErrorCode.INVALID_RECORD);
+  expectError(
+    patched(good, (b) => b.writeInt32BE(-1, 53)),
+    ErrorCode.INVALID_RECORD,
+  );
   // LogAppendTime bit set by the producer
-  expectError(patched(good, (b) => b.writeUInt16BE(b.readUInt16BE(21) | BatchAttribute.TIMESTAMP_TYPE, 21)), ErrorCode.INVALID_RECORD);
+  expectError(
+    patched(good, (b) => b.writeUInt16BE(b.readUInt16BE(21) | BatchAttribute.TIMESTAMP_TYPE, 21)),
+    ErrorCode.INVALID_RECORD,
+  );
   // producer id / timestamps outside the safe integer range
-  expectError(patched(good, (b) => b.writeBigInt64BE(2n ** 60n, 43)), ErrorCode.INVALID_RECORD);
-  expectError(patched(good, (b) => b.writeBigInt64BE(2n ** 62n, 35)), ErrorCode.INVALID_TIMESTAMP);
-  expectError(patched(good, (b) => b.writeBigInt64BE(-(2n ** 62n), 27)), ErrorCode.INVALID_TIMESTAMP);
+  expectError(
+    patched(good, (b) => b.writeBigInt64BE(2n ** 60n, 43)),
+    ErrorCode.INVALID_RECORD,
+  );
+  expectError(
+    patched(good, (b) => b.writeBigInt64BE(2n ** 62n, 35)),
+    ErrorCode.INVALID_TIMESTAMP,
+  );
+  expectError(
+    patched(good, (b) => b.writeBigInt64BE(-(2n ** 62n), 27)),
+    ErrorCode.INVALID_TIMESTAMP,
+  );
 });
 
 test('any negative producer id means "no producer" and needs no sequence', () => {
@@ -159,15 +225,20 @@ test('any negative producer id means "no producer" and needs no sequence', () =>
 
 test('validate never throws on random bytes, truncations or mutations', () => {
   const good = sample({ compression: CompressionCodec.LZ4 });
-  const codes = new Set<number>([ErrorCode.CORRUPT_MESSAGE, ErrorCode.INVALID_RECORD, ErrorCode.MESSAGE_TOO_LARGE, ErrorCode.INVALID_TIMESTAMP]);
+  const codes = new Set<number>([
+    ErrorCode.CORRUPT_MESSAGE,
+    ErrorCode.INVALID_RECORD,
+    ErrorCode.MESSAGE_TOO_LARGE,
+    ErrorCode.INVALID_TIMESTAMP,
+  ]);
   fc.assert(
     fc.property(
       fc.oneof(
         fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
         fc.nat({ max: good.length }).map((n) => good.subarray(0, n)),
-        fc.tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.boolean()).map(([i, x, fix]) =>
-          patched(good, (b) => (b[i] ^= x), fix && i >= 21),
-        ),
+        fc
+          .tuple(fc.nat({ max: good.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.boolean())
+          .map(([i, x, fix]) => patched(good, (b) => (b[i] ^= x), fix && i >= 21)),
         fc.uint8Array({ minLength: 61, maxLength: 200 }).map((a) => {
           const b = Buffer.from(a);
           b.writeInt32BE(b.length - 12, 8);

@@ -198,8 +198,7 @@ export interface ProducedBatchInfo {
 }
 
 export type ValidateProducedResult =
-  | { readonly ok: true; readonly batch: ProducedBatchInfo }
-  | { readonly ok: false; readonly errorCode: number; readonly message: string };
+  { readonly ok: true; readonly batch: ProducedBatchInfo } | { readonly ok: false; readonly errorCode: number; readonly message: string };
 
 export interface ProducedBatchLimits {
   /** Topic `max.message.bytes`: the largest batch (batchLength + 12) accepted. */
@@ -285,10 +284,7 @@ export function validateProducedRecords(records: Buffer, limits: ProducedBatchLi
     return reject(ErrorCode.INVALID_RECORD, `Invalid reported count for record batch: ${recordsCount}`);
   }
   if (lastOffsetDelta + 1 !== recordsCount) {
-    return reject(
-      ErrorCode.INVALID_RECORD,
-      `Inconsistent batch offset range [0, ${lastOffsetDelta}] and count of records ${recordsCount}`,
-    );
+    return reject(ErrorCode.INVALID_RECORD, `Inconsistent batch offset range [0, ${lastOffsetDelta}] and count of records ${recordsCount}`);
   }
   if ((attributes & BatchAttribute.CONTROL) !== 0) {
     return reject(ErrorCode.INVALID_RECORD, 'Clients are not allowed to write control records');
@@ -447,9 +443,7 @@ export function readBatchHeader(buffer: Buffer, position: number, verifyCrc = fa
     baseSequence: view.baseSequence,
     recordsCount: view.recordsCount,
   };
-  const crcValid = verifyCrc
-    ? crc32c(buffer.subarray(position + CRC_START, position + sizeBytes)) === header.crc
-    : null;
+  const crcValid = verifyCrc ? crc32c(buffer.subarray(position + CRC_START, position + sizeBytes)) === header.crc : null;
   return { kind: 'batch', header, crcValid };
 }
 

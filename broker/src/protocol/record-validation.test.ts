@@ -36,7 +36,13 @@ const sample = (compression: CompressionCodec = CompressionCodec.NONE) =>
   });
 
 test('well-formed batches pass, for every codec', () => {
-  for (const codec of [CompressionCodec.NONE, CompressionCodec.GZIP, CompressionCodec.SNAPPY, CompressionCodec.LZ4, CompressionCodec.ZSTD]) {
+  for (const codec of [
+    CompressionCodec.NONE,
+    CompressionCodec.GZIP,
+    CompressionCodec.SNAPPY,
+    CompressionCodec.LZ4,
+    CompressionCodec.ZSTD,
+  ]) {
     assert.deepEqual(check(sample(codec)), { ok: true }, `codec ${codec}`);
   }
 });
@@ -54,7 +60,11 @@ test('a compression flag on plain records is CORRUPT_MESSAGE', () => {
 
 test('keyless records are refused when keys are required (compacted topics)', () => {
   const result = check(sample(), { ...lenient, requireKeys: true });
-  assert.deepEqual(result, { ok: false, errorCode: ErrorCode.INVALID_RECORD, message: 'Compacted topic cannot accept message without key' });
+  assert.deepEqual(result, {
+    ok: false,
+    errorCode: ErrorCode.INVALID_RECORD,
+    message: 'Compacted topic cannot accept message without key',
+  });
   const keyed = buildRecordBatch({ timestamp: NOW, records: [{ key: 'a', value: '1' }] });
   assert.deepEqual(check(keyed, { ...lenient, requireKeys: true }), { ok: true });
 });

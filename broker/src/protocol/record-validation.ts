@@ -90,7 +90,8 @@ export function validateBatchRecords(
     }
     if (cursor.pos !== cursor.end) throw new MalformedRecord(`${cursor.end - cursor.pos} bytes follow the last record`);
   } catch (error) {
-    if (error instanceof MalformedRecord) return { ok: false, errorCode: ErrorCode.INVALID_RECORD, message: `Invalid record: ${error.message}` };
+    if (error instanceof MalformedRecord)
+      return { ok: false, errorCode: ErrorCode.INVALID_RECORD, message: `Invalid record: ${error.message}` };
     throw error;
   }
   if (options.timestampBounds && maxTimestamp !== header.maxTimestamp) {

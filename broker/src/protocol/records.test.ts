@@ -18,7 +18,10 @@ const CODECS = [
 ] as const;
 
 const NOW = 1_700_000_000_000;
-const bytesOrNull = fc.option(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), { nil: null });
+const bytesOrNull = fc.option(
+  fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+  { nil: null },
+);
 const recordArb: fc.Arbitrary<RecordInput> = fc.record({
   key: bytesOrNull,
   value: bytesOrNull,
@@ -35,7 +38,14 @@ test('build -> validate -> decode round trip for every codec (property)', () => 
     fc.assert(
       fc.property(
         fc.array(recordArb, { minLength: 1, maxLength: 40 }),
-        fc.option(fc.record({ producerId: fc.integer({ min: 0, max: 2 ** 40 }), producerEpoch: fc.integer({ min: 0, max: 32767 }), baseSequence: fc.integer({ min: 0, max: 2 ** 31 - 1 }) }), { nil: undefined }),
+        fc.option(
+          fc.record({
+            producerId: fc.integer({ min: 0, max: 2 ** 40 }),
+            producerEpoch: fc.integer({ min: 0, max: 32767 }),
+            baseSequence: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+          }),
+          { nil: undefined },
+        ),
         fc.boolean(),
         (records, idem, transactional) => {
           const batch = buildRecordBatch({ records, compression, ...idem, isTransactional: transactional });
@@ -75,18 +85,30 @@ test('build -> validate -> decode round trip for every codec (property)', () => 
 
 test('string keys/values, default timestamps, large timestamp deltas', () => {
   const b = buildRecordBatch({
-    records: [{ key: 'ä-key', value: 'v' }, { value: 'w', timestamp: 5 }, { value: 'x', timestamp: 2 ** 50 }],
+    records: [
+      { key: 'ä-key', value: 'v' },
+      { value: 'w', timestamp: 5 },
+      { value: 'x', timestamp: 2 ** 50 },
+    ],
     timestamp: 1000,
   });
   const d = decodeRecords(b);
   assert.equal(d[0]!.key!.toString(), 'ä-key');
   assert.equal(d[1]!.key, null);
-  assert.deepEqual(d.map((r) => r.timestamp), [1000, 5, 2 ** 50]);
+  assert.deepEqual(
+    d.map((r) => r.timestamp),
+    [1000, 5, 2 ** 50],
+  );
   assert.ok(validateProducedRecords(b, LIMITS).ok);
 });
 
 test('decodeRecords rejects malformed records with RecordsDecodeError', () => {
-  const good = buildRecordBatch({ records: [{ key: 'a', value: 'b' }, { key: 'c', value: 'd' }] });
+  const good = buildRecordBatch({
+    records: [
+      { key: 'a', value: 'b' },
+      { key: 'c', value: 'd' },
+    ],
+  });
   const fix = (b: Buffer): Buffer => {
     b.writeUInt32BE(computeBatchCrc(b), CRC_OFFSET);
     return b;
@@ -113,7 +135,10 @@ test('decodeRecords rejects malformed records with RecordsDecodeError', () => {
 
 test('decodeRecords on mutated batches throws only its own error types', () => {
   const good = buildRecordBatch({
-    records: [{ key: 'a', value: 'b', headers: [{ key: 'h', value: null }] }, { key: null, value: 'dd' }],
+    records: [
+      { key: 'a', value: 'b', headers: [{ key: 'h', value: null }] },
+      { key: null, value: 'dd' },
+    ],
   });
   fc.assert(
     fc.property(fc.nat({ max: good.length - 1 }), fc.integer({ min: 1, max: 255 }), (i, x) => {

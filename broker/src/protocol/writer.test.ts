@@ -20,7 +20,15 @@ test('fixed-width integers, bool, float64, uuid', () => {
   w.writeUuid('000102030405060708090A0B0C0D0E0F');
   assert.equal(
     hexOf(w),
-    'ff' + 'fffe' + 'ffff' + '80000000' + 'ffffffff' + 'ffffffffffffffff' + '7fffffffffffffff' + '01' + '3ff8000000000000' +
+    'ff' +
+      'fffe' +
+      'ffff' +
+      '80000000' +
+      'ffffffff' +
+      'ffffffffffffffff' +
+      '7fffffffffffffff' +
+      '01' +
+      '3ff8000000000000' +
       '000102030405060708090a0b0c0d0e0f',
   );
   assert.equal(w.length, 1 + 2 + 2 + 4 + 4 + 8 + 8 + 1 + 8 + 16);
@@ -126,7 +134,10 @@ test('toChunks/toBuffer agree with any mix of writes (property)', () => {
         f(b);
       }
       const chunks = a.toChunks();
-      assert.equal(chunks.reduce((n, c) => n + c.length, 0), a.length);
+      assert.equal(
+        chunks.reduce((n, c) => n + c.length, 0),
+        a.length,
+      );
       assert.deepEqual(Buffer.concat(chunks), b.toBuffer());
       assert.deepEqual(a.toBuffer(), b.toBuffer());
     }),

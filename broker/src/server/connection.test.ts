@@ -22,7 +22,9 @@ before(async () => {
   let dispatcher: Dispatcher = { dispatch: () => ({ kind: 'none' }) };
   const closeReasons: string[] = [];
   const server = createServer((socket) => {
-    new Connection(socket, 1, { dispatch: (frame, info) => dispatcher.dispatch(frame, info) }, limits, (_c, reason) => closeReasons.push(reason));
+    new Connection(socket, 1, { dispatch: (frame, info) => dispatcher.dispatch(frame, info) }, limits, (_c, reason) =>
+      closeReasons.push(reason),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -142,7 +144,11 @@ test('a response release runs after its bytes are written, and for responses a c
   harness.setDispatcher({
     dispatch(frameBytes): DispatchOutcome | Promise<DispatchOutcome> {
       const text = frameBytes.toString();
-      const outcome: DispatchOutcome = { kind: 'response', chunks: [Buffer.from('a'), Buffer.from(text)], release: () => released.push(text) };
+      const outcome: DispatchOutcome = {
+        kind: 'response',
+        chunks: [Buffer.from('a'), Buffer.from(text)],
+        release: () => released.push(text),
+      };
       if (text === 'slow') return new Promise((resolve) => (finishSlow = () => resolve(outcome)));
       return outcome;
     },

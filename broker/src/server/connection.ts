@@ -16,9 +16,7 @@ export type DispatchOutcome =
    * be written (the connection closed first); until then the chunks' memory must stay intact
    * (they may be views of pooled read buffers).
    */
-  | { kind: 'response'; chunks: Buffer[]; release?: () => void }
-  | { kind: 'none' }
-  | { kind: 'close'; reason: string };
+  { kind: 'response'; chunks: Buffer[]; release?: () => void } | { kind: 'none' } | { kind: 'close'; reason: string };
 
 export interface ConnectionInfo {
   id: number;
@@ -143,7 +141,12 @@ export class Connection {
         // The requests before this frame are still answered; the slot closes after them.
         this.pending.length = 0;
         this.pendingBytes = 0;
-        this.slots.push({ outcome: { kind: 'close', reason: `frame size ${frameSize} is outside 0..${this.limits.requestSizeBytesMax} (socket.request.max.bytes)` } });
+        this.slots.push({
+          outcome: {
+            kind: 'close',
+            reason: `frame size ${frameSize} is outside 0..${this.limits.requestSizeBytesMax} (socket.request.max.bytes)`,
+          },
+        });
         this.stopReading = true;
         this.flushSlots();
         return;
@@ -230,8 +233,7 @@ export class Connection {
   private updateReading(): void {
     if (this.closed) return;
     const shouldPause =
-      this.stopReading ||
-      this.inflight >= this.limits.inflightRequestsMax || this.socket.writableLength > this.limits.writeBufferBytesMax;
+      this.stopReading || this.inflight >= this.limits.inflightRequestsMax || this.socket.writableLength > this.limits.writeBufferBytesMax;
     if (shouldPause && !this.readingPaused) {
       this.socket.pause();
       this.readingPaused = true;

@@ -46,7 +46,10 @@ export class Topic {
 }
 
 export class TopicError extends Error {
-  constructor(readonly errorCode: number, message: string) {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -63,7 +66,7 @@ const TOPIC_NAME_LENGTH_MAX = 249;
 const PARTITIONS_PER_TOPIC_MAX = 100_000;
 
 export function validateTopicName(name: string): string | null {
-  if (name.length === 0) return 'Topic name is illegal, it can\'t be empty';
+  if (name.length === 0) return "Topic name is illegal, it can't be empty";
   if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
   if (name.length > TOPIC_NAME_LENGTH_MAX) return `Topic name is longer than ${TOPIC_NAME_LENGTH_MAX} characters`;
   if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
@@ -98,7 +101,12 @@ export class TopicRegistry {
     for (const record of records) {
       const topic = new Topic(record.name, record.topicId, record.configs);
       for (let index = 0; index < record.partitionCount; index++) {
-        const log = await PartitionLog.open(join(logDir, `${record.name}-${index}`), registry.logConfigFor(topic), undefined, registry.tailCacheBudget);
+        const log = await PartitionLog.open(
+          join(logDir, `${record.name}-${index}`),
+          registry.logConfigFor(topic),
+          undefined,
+          registry.tailCacheBudget,
+        );
         topic.partitions.push(new Partition(topic, index, record.leaderEpochs[index] ?? 0, log));
       }
       registry.topics.set(topic.name, topic);

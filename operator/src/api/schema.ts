@@ -182,9 +182,10 @@ export const CLUSTER: KindDefinition = {
           {
             // StatefulSet volumeClaimTemplates are immutable; say so at admission rather than fail later.
             rule:
-              "self.type == oldSelf.type && string(self.size) == string(oldSelf.size) && " +
+              'self.type == oldSelf.type && string(self.size) == string(oldSelf.size) && ' +
               "(has(self.storageClassName) ? self.storageClassName : '') == (has(oldSelf.storageClassName) ? oldSelf.storageClassName : '')",
-            message: 'storage type, size and storageClassName cannot change after creation (volume resizing is not supported yet); deleteClaim can',
+            message:
+              'storage type, size and storageClassName cannot change after creation (volume resizing is not supported yet); deleteClaim can',
           },
         ],
       },

@@ -109,7 +109,9 @@ export class ClusterController {
    */
   private async replicasStep(cluster: ClusterInput): Promise<ScaleDecision> {
     const desired = desiredReplicas(cluster);
-    const current = (this.ctx.statefulSets.get(cluster.metadata.namespace, names.statefulSet(cluster.metadata.name)) as StatefulSetLike | undefined)?.spec?.replicas;
+    const current = (
+      this.ctx.statefulSets.get(cluster.metadata.namespace, names.statefulSet(cluster.metadata.name)) as StatefulSetLike | undefined
+    )?.spec?.replicas;
     if (current === undefined || desired >= current) return { replicas: desired, blocked: null };
     const removed = Array.from({ length: current - desired }, (_, i) => desired + i);
     let admin: AdminClient | null = null;
@@ -125,7 +127,10 @@ export class ClusterController {
       const shown = holding.length > 5 ? `${holding.slice(0, 5).join(', ')} and ${holding.length - 5} more` : holding.join(', ');
       return { replicas: current, blocked: `kept ${current} brokers: broker(s) ${removed.join(', ')} still hold replicas of ${shown}` };
     } catch (error) {
-      return { replicas: current, blocked: `kept ${current} brokers: cannot check the replicas of broker(s) ${removed.join(', ')}: ${errorMessage(error)}` };
+      return {
+        replicas: current,
+        blocked: `kept ${current} brokers: cannot check the replicas of broker(s) ${removed.join(', ')}: ${errorMessage(error)}`,
+      };
     } finally {
       admin?.close();
     }
@@ -135,7 +140,9 @@ export class ClusterController {
     const setName = names.statefulSet(cluster.metadata.name);
     const out: ObservedPod[] = [];
     const cachedUids = new Set<string>();
-    for (const pod of this.ctx.pods.list((p) => p.metadata.namespace === cluster.metadata.namespace && p.metadata.labels?.[CLUSTER_LABEL] === cluster.metadata.name) as PodLike[]) {
+    for (const pod of this.ctx.pods.list(
+      (p) => p.metadata.namespace === cluster.metadata.namespace && p.metadata.labels?.[CLUSTER_LABEL] === cluster.metadata.name,
+    ) as PodLike[]) {
       const ordinal = podOrdinal(setName, pod.metadata.name);
       if (ordinal === null) continue;
       const uid = pod.metadata.uid ?? '';
@@ -161,11 +168,17 @@ export class ClusterController {
     const uid = this.ctx.pods.get(cluster.metadata.namespace, step.pod)?.metadata.uid;
     try {
       // Preconditioned on the UID: never deletes a newer pod of the same name.
-      await this.ctx.client.delete(Resources.pod, cluster.metadata.namespace, step.pod, uid ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } : undefined);
+      await this.ctx.client.delete(
+        Resources.pod,
+        cluster.metadata.namespace,
+        step.pod,
+        uid ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } } : undefined,
+      );
       if (uid) this.deletedPods.add(uid);
     } catch (error) {
       // gone already, or replaced by a newer pod (UID precondition failed: 409)
-      if (error instanceof ApiError && (error.notFound || error.conflict)) return { action: 'wait', pending: step.pending, message: `waiting for pod ${step.pod}` };
+      if (error instanceof ApiError && (error.notFound || error.conflict))
+        return { action: 'wait', pending: step.pending, message: `waiting for pod ${step.pod}` };
       throw error;
     }
     this.ctx.log.info('Deleted pod for rolling restart', { cluster: keyOf(cluster), pod: step.pod, remaining: step.pending });
@@ -190,7 +203,13 @@ export class ClusterController {
       conditions.push({ type: 'Progressing', status: 'False', reason: 'Idle', message: 'nothing to do' });
     }
     if (scale.blocked) conditions.push({ type: 'Degraded', status: 'True', reason: 'ScaleDownBlocked', message: scale.blocked });
-    else conditions.push({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: scale.replicas === desired ? 'as specified' : '' });
+    else
+      conditions.push({
+        type: 'Degraded',
+        status: 'False',
+        reason: 'AsExpected',
+        message: scale.replicas === desired ? 'as specified' : '',
+      });
     await this.writeStatus(cluster, {
       conditions,
       replicas: scale.replicas,
@@ -202,7 +221,10 @@ export class ClusterController {
   }
 
   /** Writes status (server-side apply on /status) unless it would not change anything. */
-  private async writeStatus(cluster: ClusterInput, input: Omit<ClusterStatus, 'conditions' | 'observedGeneration'> & { conditions: ConditionInput[] }): Promise<void> {
+  private async writeStatus(
+    cluster: ClusterInput,
+    input: Omit<ClusterStatus, 'conditions' | 'observedGeneration'> & { conditions: ConditionInput[] },
+  ): Promise<void> {
     const generation = cluster.metadata.generation ?? 0;
     const previous = cluster.status ?? {};
     const status: ClusterStatus = {
@@ -214,7 +236,12 @@ export class ClusterController {
     if (jsonEqual(status, cluster.status)) return;
     await this.ctx.client.apply(
       Resources.cluster,
-      { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', metadata: { name: cluster.metadata.name, namespace: cluster.metadata.namespace }, status } as KubeObject,
+      {
+        apiVersion: 'fjord.dev/v1alpha1',
+        kind: 'Cluster',
+        metadata: { name: cluster.metadata.name, namespace: cluster.metadata.namespace },
+        status,
+      } as KubeObject,
       'status',
     );
   }

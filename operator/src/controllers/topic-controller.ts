@@ -24,7 +24,8 @@ class TopicError extends Error {
   }
 }
 
-type Target = { kind: 'cluster'; cluster: Cluster; bootstrap: string } | { kind: 'external'; bootstrap: string } | { kind: 'missing'; message: string };
+type Target =
+  { kind: 'cluster'; cluster: Cluster; bootstrap: string } | { kind: 'external'; bootstrap: string } | { kind: 'missing'; message: string };
 
 export class TopicController {
   readonly queue: WorkQueue;
@@ -59,7 +60,9 @@ export class TopicController {
 
   /** A Cluster came, changed or went: its Topics may now be creatable, or their finalizer droppable. */
   onClusterChange(cluster: Cluster): void {
-    for (const topic of this.ctx.topics.list((t) => t.metadata.namespace === cluster.metadata.namespace && t.spec.cluster.name === cluster.metadata.name)) {
+    for (const topic of this.ctx.topics.list(
+      (t) => t.metadata.namespace === cluster.metadata.namespace && t.spec.cluster.name === cluster.metadata.name,
+    )) {
       this.queue.add(keyOf(topic));
     }
   }
@@ -72,7 +75,12 @@ export class TopicController {
     if (!isManaged(topic)) {
       await this.setFinalizer(topic, false);
       await this.writeStatus(topic, {}, [
-        { type: 'Ready', status: 'Unknown', reason: 'Unmanaged', message: 'fjord.dev/managed is "false": the operator leaves this topic alone' },
+        {
+          type: 'Ready',
+          status: 'Unknown',
+          reason: 'Unmanaged',
+          message: 'fjord.dev/managed is "false": the operator leaves this topic alone',
+        },
         { type: 'Progressing', status: 'False', reason: 'Unmanaged', message: '' },
         { type: 'Degraded', status: 'False', reason: 'Unmanaged', message: '' },
       ]);
@@ -126,12 +134,16 @@ export class TopicController {
     const ref = topic.spec.cluster;
     if (ref.bootstrapServers) return { kind: 'external', bootstrap: ref.bootstrapServers };
     const cluster = this.ctx.clusters.get(topic.metadata.namespace!, ref.name ?? '');
-    if (!cluster || cluster.metadata.deletionTimestamp) return { kind: 'missing', message: `Cluster ${topic.metadata.namespace}/${ref.name} does not exist` };
+    if (!cluster || cluster.metadata.deletionTimestamp)
+      return { kind: 'missing', message: `Cluster ${topic.metadata.namespace}/${ref.name} does not exist` };
     return { kind: 'cluster', cluster, bootstrap: this.ctx.settings.resolveBootstrap(cluster) };
   }
 
   /** Creates or updates the topic; returns the status to write and the problems found. */
-  private async sync(admin: AdminClient, topic: Topic): Promise<{ status: TopicStatus; problems: Array<{ reason: string; message: string }> }> {
+  private async sync(
+    admin: AdminClient,
+    topic: Topic,
+  ): Promise<{ status: TopicStatus; problems: Array<{ reason: string; message: string }> }> {
     const name = topicNameOf(topic);
     let description = await admin.describeTopic(name);
     const observed = description ? await this.observe(admin, description) : null;
@@ -139,19 +151,27 @@ export class TopicController {
     if (plan.create) {
       const result = await admin.createTopic(plan.create);
       if (result.errorCode !== ErrorCode.NONE && result.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-        throw new TopicError('KafkaError', `create topic ${name}: ${errorName(result.errorCode)}${result.errorMessage ? ` (${result.errorMessage})` : ''}`);
+        throw new TopicError(
+          'KafkaError',
+          `create topic ${name}: ${errorName(result.errorCode)}${result.errorMessage ? ` (${result.errorMessage})` : ''}`,
+        );
       }
       this.ctx.log.info('Created topic', { topic: keyOf(topic), name });
       this.ctx.events.record(topic, 'Normal', 'Created', `created topic ${name}`);
     }
     if (plan.growPartitionsTo !== null) {
       const result = await admin.createPartitions(name, plan.growPartitionsTo);
-      if (result.errorCode !== ErrorCode.NONE) throw new TopicError('KafkaError', `grow ${name} to ${plan.growPartitionsTo} partitions: ${errorName(result.errorCode)} ${result.errorMessage ?? ''}`);
+      if (result.errorCode !== ErrorCode.NONE)
+        throw new TopicError(
+          'KafkaError',
+          `grow ${name} to ${plan.growPartitionsTo} partitions: ${errorName(result.errorCode)} ${result.errorMessage ?? ''}`,
+        );
       this.ctx.events.record(topic, 'Normal', 'PartitionsIncreased', `grew ${name} to ${plan.growPartitionsTo} partitions`);
     }
     if (Object.keys(plan.alterConfigs).length > 0) {
       const result = await admin.alterTopicConfigs(name, plan.alterConfigs);
-      if (result.errorCode !== ErrorCode.NONE) throw new TopicError('InvalidConfig', `alter configs of ${name}: ${errorName(result.errorCode)} ${result.errorMessage ?? ''}`);
+      if (result.errorCode !== ErrorCode.NONE)
+        throw new TopicError('InvalidConfig', `alter configs of ${name}: ${errorName(result.errorCode)} ${result.errorMessage ?? ''}`);
       this.ctx.log.info('Altered topic configs', { topic: keyOf(topic), name, configs: plan.alterConfigs });
       this.ctx.events.record(topic, 'Normal', 'ConfigChanged', `set ${Object.keys(plan.alterConfigs).sort().join(', ')} on ${name}`);
     }
@@ -163,7 +183,13 @@ export class TopicController {
     const inForce: Record<string, string> = {};
     for (const entry of configs.values()) if (!entry.isDefault && entry.value !== null) inForce[entry.name] = entry.value;
     return {
-      status: { topicName: name, topicId: description.topicId, partitions: description.partitions, replicationFactor: description.replicationFactor, config: inForce },
+      status: {
+        topicName: name,
+        topicId: description.topicId,
+        partitions: description.partitions,
+        replicationFactor: description.replicationFactor,
+        config: inForce,
+      },
       problems: plan.problems,
     };
   }
@@ -172,7 +198,12 @@ export class TopicController {
     const configs = await admin.describeTopicConfigs(description.name);
     const values = new Map<string, string | null>();
     for (const entry of configs.values()) values.set(entry.name, entry.value);
-    return { topicId: description.topicId, partitions: description.partitions, replicationFactor: description.replicationFactor, configs: values };
+    return {
+      topicId: description.topicId,
+      partitions: description.partitions,
+      replicationFactor: description.replicationFactor,
+      configs: values,
+    };
   }
 
   /** Deletion: delete the topic in Kafka, then drop the finalizer; drop it at once when the target Cluster is gone. */
@@ -213,11 +244,21 @@ export class TopicController {
   private async writeStatus(topic: Topic, fields: TopicStatus, conditions: ConditionInput[]): Promise<void> {
     const generation = topic.metadata.generation ?? 0;
     const previous = topic.status ?? {};
-    const status: TopicStatus = { ...previous, ...fields, observedGeneration: generation, conditions: mergeConditions(previous.conditions, conditions, generation, new Date().toISOString()) };
+    const status: TopicStatus = {
+      ...previous,
+      ...fields,
+      observedGeneration: generation,
+      conditions: mergeConditions(previous.conditions, conditions, generation, new Date().toISOString()),
+    };
     if (jsonEqual(status, topic.status)) return;
     await this.ctx.client.apply(
       Resources.topic,
-      { apiVersion: 'fjord.dev/v1alpha1', kind: 'Topic', metadata: { name: topic.metadata.name, namespace: topic.metadata.namespace }, status } as KubeObject,
+      {
+        apiVersion: 'fjord.dev/v1alpha1',
+        kind: 'Topic',
+        metadata: { name: topic.metadata.name, namespace: topic.metadata.namespace },
+        status,
+      } as KubeObject,
       'status',
     );
   }

@@ -73,7 +73,14 @@ export class KubeClient {
     const options: https.RequestOptions = {};
     await config.applyToHTTPSOptions(options);
     const secure = server.protocol === 'https:';
-    const agentOptions = { keepAlive: true, maxSockets: 32, ca: options.ca, cert: options.cert, key: options.key, rejectUnauthorized: options.rejectUnauthorized };
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: 32,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      rejectUnauthorized: options.rejectUnauthorized,
+    };
     const agent = secure ? new https.Agent(agentOptions) : new http.Agent({ keepAlive: true });
     const context = config.getContextObject(config.getCurrentContext());
     return new KubeClient(server, config, agent, context?.namespace ?? 'default');
@@ -160,7 +167,13 @@ export class KubeClient {
     });
   }
 
-  mergePatch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, subresource?: string): Promise<T> {
+  mergePatch<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    subresource?: string,
+  ): Promise<T> {
     return this.request<T>('PATCH', resourcePath(type, namespace, name, subresource), {
       body: patch,
       contentType: 'application/merge-patch+json',
@@ -175,12 +188,26 @@ export class KubeClient {
    * Streams watch events until the server ends the watch, the signal aborts, or an error occurs.
    * Resolves normally on a clean end; rejects on transport/HTTP errors.
    */
-  async watch<T>(type: ResourceType, namespace: string | undefined, query: RequestOptions['query'], onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal): Promise<void> {
-    const res = await this.open('GET', resourcePath(type, namespace), { query: { ...query, watch: true, allowWatchBookmarks: true }, signal });
+  async watch<T>(
+    type: ResourceType,
+    namespace: string | undefined,
+    query: RequestOptions['query'],
+    onEvent: (event: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const res = await this.open('GET', resourcePath(type, namespace), {
+      query: { ...query, watch: true, allowWatchBookmarks: true },
+      signal,
+    });
     if ((res.statusCode ?? 0) >= 300) {
       const chunks: Buffer[] = [];
       for await (const chunk of res) chunks.push(chunk as Buffer);
-      throw new ApiError(res.statusCode ?? 0, 'WatchFailed', `watch ${type.plural}: ${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`, null);
+      throw new ApiError(
+        res.statusCode ?? 0,
+        'WatchFailed',
+        `watch ${type.plural}: ${res.statusCode} ${Buffer.concat(chunks).toString('utf8')}`,
+        null,
+      );
     }
     let buffered = '';
     for await (const chunk of res) {

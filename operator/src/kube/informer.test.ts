@@ -5,7 +5,11 @@ import { Informer, type ChangeType } from './informer.js';
 import { createLogger } from './log.js';
 import { Resources, type KubeObject } from './types.js';
 
-const obj = (name: string, rv: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion: rv } });
+const obj = (name: string, rv: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', resourceVersion: rv },
+});
 
 /**
  * A scripted API: each list returns the next snapshot; each watch runs the next script
@@ -19,7 +23,13 @@ function fakeClient(lists: KubeObject[][], watches: Array<{ events: Array<WatchE
       const items = lists.shift() ?? [];
       return { metadata: { resourceVersion: String(100 + calls.length) }, items };
     },
-    watch: async (_t: unknown, _ns: unknown, query: { resourceVersion: string }, onEvent: (e: WatchEvent<KubeObject>) => void, signal: AbortSignal) => {
+    watch: async (
+      _t: unknown,
+      _ns: unknown,
+      query: { resourceVersion: string },
+      onEvent: (e: WatchEvent<KubeObject>) => void,
+      signal: AbortSignal,
+    ) => {
       calls.push(`watch@${query.resourceVersion}`);
       const script = watches.shift();
       if (!script) {
@@ -43,7 +53,13 @@ describe('Informer', () => {
       ],
     );
     const changes: string[] = [];
-    const informer = new Informer(client, Resources.configMap, (o: KubeObject, change: ChangeType) => changes.push(`${change}:${o.metadata.name}@${o.metadata.resourceVersion}`), createLogger('silent'), { backoffMinMs: 10 });
+    const informer = new Informer(
+      client,
+      Resources.configMap,
+      (o: KubeObject, change: ChangeType) => changes.push(`${change}:${o.metadata.name}@${o.metadata.resourceVersion}`),
+      createLogger('silent'),
+      { backoffMinMs: 10 },
+    );
     informer.start();
     await informer.waitForSync();
     const deadline = Date.now() + 2000;
@@ -52,7 +68,13 @@ describe('Informer', () => {
     await informer.stop();
     assert.deepEqual(changes, ['added:a@1', 'added:b@1', 'modified:a@2', 'modified:a@3', 'deleted:b@1', 'added:c@5']);
     assert.deepEqual(calls.slice(0, 5), ['list', 'watch@101', 'list', 'watch@103', 'list']);
-    assert.deepEqual(informer.list().map((o) => o.metadata.name).sort(), ['a', 'c']);
+    assert.deepEqual(
+      informer
+        .list()
+        .map((o) => o.metadata.name)
+        .sort(),
+      ['a', 'c'],
+    );
   });
 
   it('exposes ApiError status for 410', () => {

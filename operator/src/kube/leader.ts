@@ -114,7 +114,13 @@ export class LeaderElector {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds: durationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
+          },
         } as LeaseObject);
         return true;
       } catch (error) {
@@ -135,7 +141,7 @@ export class LeaderElector {
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
       renewTime: microTime(now),
-      acquireTime: takingOver ? microTime(now) : spec.acquireTime ?? microTime(now),
+      acquireTime: takingOver ? microTime(now) : (spec.acquireTime ?? microTime(now)),
       leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && holder !== '' ? 1 : 0),
     };
     try {

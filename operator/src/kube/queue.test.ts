@@ -10,13 +10,18 @@ describe('WorkQueue', () => {
     const runs: string[] = [];
     let concurrent = 0;
     let maxConcurrent = 0;
-    const queue = new WorkQueue('t', async (key) => {
-      concurrent++;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      runs.push(key);
-      await sleep(30);
-      concurrent--;
-    }, createLogger('silent'), { workers: 4 });
+    const queue = new WorkQueue(
+      't',
+      async (key) => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        runs.push(key);
+        await sleep(30);
+        concurrent--;
+      },
+      createLogger('silent'),
+      { workers: 4 },
+    );
     queue.add('a');
     queue.add('a');
     queue.add('a');
@@ -32,10 +37,15 @@ describe('WorkQueue', () => {
 
   it('retries failures with exponential back-off and resets after success', async () => {
     const times: number[] = [];
-    const queue = new WorkQueue('t', async () => {
-      times.push(Date.now());
-      if (times.length < 4) throw new Error('boom');
-    }, createLogger('silent'), { baseDelayMs: 20, maxDelayMs: 1000 });
+    const queue = new WorkQueue(
+      't',
+      async () => {
+        times.push(Date.now());
+        if (times.length < 4) throw new Error('boom');
+      },
+      createLogger('silent'),
+      { baseDelayMs: 20, maxDelayMs: 1000 },
+    );
     queue.start();
     queue.add('k');
     await sleep(400);
@@ -47,9 +57,13 @@ describe('WorkQueue', () => {
 
   it('keeps keys added before start() (informers fill the queue while caches sync)', async () => {
     const runs: string[] = [];
-    const queue = new WorkQueue('t', async (key) => {
-      runs.push(key);
-    }, createLogger('silent'));
+    const queue = new WorkQueue(
+      't',
+      async (key) => {
+        runs.push(key);
+      },
+      createLogger('silent'),
+    );
     queue.add('early');
     await sleep(20);
     assert.deepEqual(runs, []);
@@ -63,9 +77,13 @@ describe('WorkQueue', () => {
 
   it('keeps the earliest of several delayed adds', async () => {
     const runs: number[] = [];
-    const queue = new WorkQueue('t', async () => {
-      runs.push(Date.now());
-    }, createLogger('silent'));
+    const queue = new WorkQueue(
+      't',
+      async () => {
+        runs.push(Date.now());
+      },
+      createLogger('silent'),
+    );
     queue.start();
     const start = Date.now();
     queue.addAfter('k', 300);

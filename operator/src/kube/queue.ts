@@ -116,7 +116,12 @@ export class WorkQueue {
       requeueAfterMs = result?.requeueAfterMs;
     } catch (error) {
       requeueAfterMs = this.backoffMs(key);
-      this.log.warn('Reconcile failed, retrying after back-off', { queue: this.name, key, delayMs: requeueAfterMs, error: errorMessage(error) });
+      this.log.warn('Reconcile failed, retrying after back-off', {
+        queue: this.name,
+        key,
+        delayMs: requeueAfterMs,
+        error: errorMessage(error),
+      });
     } finally {
       this.processing.delete(key);
       this.active--;

@@ -48,7 +48,13 @@ export const Resources = {
   statefulSet: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
   podDisruptionBudget: { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true },
   lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
-  crd: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false },
+  crd: {
+    group: 'apiextensions.k8s.io',
+    version: 'v1',
+    plural: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    namespaced: false,
+  },
   cluster: { group: 'fjord.dev', version: 'v1alpha1', plural: 'clusters', kind: 'Cluster', namespaced: true },
   topic: { group: 'fjord.dev', version: 'v1alpha1', plural: 'topics', kind: 'Topic', namespaced: true },
 } as const satisfies Record<string, ResourceType>;

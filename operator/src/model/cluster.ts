@@ -46,7 +46,14 @@ export function childLabels(cluster: ClusterInput): Record<string, string> {
 }
 
 export function ownerReference(cluster: ClusterInput): OwnerReference {
-  return { apiVersion: 'fjord.dev/v1alpha1', kind: 'Cluster', name: cluster.metadata.name, uid: cluster.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: 'fjord.dev/v1alpha1',
+    kind: 'Cluster',
+    name: cluster.metadata.name,
+    uid: cluster.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 function meta(cluster: ClusterInput, name: string) {
@@ -220,7 +227,9 @@ export function desiredStatefulSet(cluster: ClusterInput, replicas: number = des
       resources: { requests: { storage: String(storage.size ?? '10Gi') } },
     };
     if (storage.storageClassName) claimSpec['storageClassName'] = storage.storageClassName;
-    spec['volumeClaimTemplates'] = [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', labels: selectorLabels(cluster) }, spec: claimSpec }];
+    spec['volumeClaimTemplates'] = [
+      { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', labels: selectorLabels(cluster) }, spec: claimSpec },
+    ];
   }
   return { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta(cluster, names.statefulSet(c)), spec } as KubeObject;
 }

@@ -13,7 +13,12 @@ export interface ConditionInput {
   message: string;
 }
 
-export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly ConditionInput[], generation: number, now: string): Condition[] {
+export function mergeConditions(
+  previous: readonly Condition[] | undefined,
+  next: readonly ConditionInput[],
+  generation: number,
+  now: string,
+): Condition[] {
   return next.map((input) => {
     const old = previous?.find((c) => c.type === input.type);
     return {

@@ -2,7 +2,13 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { planRoll, podOrdinal, type ObservedPod } from './roll.js';
 
-const pod = (ordinal: number, hash: string, ready = true, terminating = false): ObservedPod => ({ name: `c-${ordinal}`, ordinal, ready, terminating, configHash: hash });
+const pod = (ordinal: number, hash: string, ready = true, terminating = false): ObservedPod => ({
+  name: `c-${ordinal}`,
+  ordinal,
+  ready,
+  terminating,
+  configHash: hash,
+});
 
 describe('rolling restart planner', () => {
   it('does nothing when every pod runs the desired hash', () => {

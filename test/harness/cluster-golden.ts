@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { repoRoot } from '../../../test/harness/tools.js';
-import type { KubeObject } from '../kube/types.js';
-import { desiredChildren, type ClusterInput } from './cluster.js';
+import { repoRoot } from './tools.js';
+import type { KubeObject } from '../../operator/src/kube/types.js';
+import { desiredChildren, type ClusterInput } from '../../operator/src/model/cluster.js';
 
 /** The golden-file fixture shared by the model test and the API-server test. */
 export const TESTDATA = join('operator', 'src', 'model', 'testdata');
