@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadBrokerConfig } from './broker-config.js';
 import { ConfigError, parseProperties } from './config-types.js';
 import { validateTopicConfig } from './topic-config.js';
+import { repoRoot } from '../../../test/harness/tools.js';
 
 const overrides = (entries: Record<string, string>) => new Map(Object.entries(entries));
 
@@ -81,4 +83,10 @@ test('topic config validation', () => {
   assert.throws(() => validateTopicConfig('cleanup.policy', 'shred'), /'shred' is not one of delete, compact/);
   assert.throws(() => validateTopicConfig('segment.bytes', '1048575'), /below the minimum 1048576/);
   assert.throws(() => validateTopicConfig('no.such.config', '1'), /unknown topic config/);
+});
+
+test("make run's config/server.properties joins a new group at once; the broker default stays Kafka's 3000 ms", () => {
+  const shipped = loadBrokerConfig(readFileSync(`${repoRoot()}/config/server.properties`, 'utf8'), new Map());
+  assert.equal(shipped.groupInitialRebalanceDelayMs, 0);
+  assert.equal(loadBrokerConfig(null, new Map()).groupInitialRebalanceDelayMs, 3000);
 });
