@@ -54,8 +54,9 @@ const TIMER_DELAY_MS_MAX = 10_000;
  *
  * Timers (`startTimers`): one Scheduler timer, armed for the coordinator's next deadline, rather
  * than a fixed poll. A poll either fires deadlines late (100 ms: a session timeout or the end of a
- * join phase up to 100 ms after Kafka would) or wakes an idle broker often; the coordinator's
- * `nextDeadlineMs()` is O(1), so asking after every step costs nothing. The timer is re-armed
+ * join phase up to 100 ms after Kafka would) or wakes an idle broker often (this timer: every
+ * TIMER_DELAY_MS_MAX at most); the coordinator's `nextDeadlineMs()` is amortized O(1), so asking
+ * after every step costs nothing. The timer is re-armed
  * only when the next deadline moves earlier: a heartbeat moves its deadline later, so the armed
  * timer stays, fires early at worst, finds nothing due and re-arms for the real next deadline.
  */
