@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../test/harness/tools.js';
 import { median } from './lib/parse.js';
-import type { MacroResults, MicroResults, ProfileResults, StepRecord, Target } from './lib/types.js';
+import type { MacroResults, MicroResults, MicroRow, ProfileResults, StepRecord, Target } from './lib/types.js';
 
 type Better = 'higher' | 'lower';
 
@@ -410,8 +410,18 @@ function macroSection(r: MacroResults, rows: Row[]): string[] {
 function microSection(m: MicroResults): string[] {
   const out: string[] = ['## Micro-benchmarks (tinybench, `node dist/bench/micro/run.js`)', ''];
   out.push(`Run ${m.date}, load ${m.load1}. Mean and p99 per operation; MB/s = 10^6 bytes of the operation's input per second.`, '');
-  out.push('| Group | Operation | Mean µs | p50 µs | p99 µs | ops/s | MB/s | ±% |', '|---|---|---:|---:|---:|---:|---:|---:|');
-  for (const r of m.rows) {
+  for (const r of m.partialRuns ?? [])
+    out.push(`The rows of "${r.group}" are from \`--only '${r.group}'\` run ${r.date}, load ${r.load1}.`, '');
+  out.push(...microTable(m.rows));
+  for (const b of m.baselines ?? []) {
+    out.push(`Baseline "${b.label}" (\`--baseline\`), run ${b.date}, load ${b.load1}:`, '', ...microTable(b.rows));
+  }
+  return out;
+}
+
+function microTable(rows: MicroRow[]): string[] {
+  const out = ['| Group | Operation | Mean µs | p50 µs | p99 µs | ops/s | MB/s | ±% |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) {
     out.push(
       `| ${r.group} | ${r.name} | ${fmt(r.meanUs)} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${fmt(r.opsPerSec)} | ${r.bytesPerOp > 0 ? fmt(r.mbPerSec) : ''} | ${r.rme.toFixed(1)} |`,
     );

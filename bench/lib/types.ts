@@ -80,6 +80,10 @@ export interface MicroResults {
   machine: MachineInfo;
   load1: number;
   rows: MicroRow[];
+  /** Groups measured again on their own (`--only <group>`) after the full run. */
+  partialRuns?: { group: string; date: string; machine: MachineInfo; load1: number }[];
+  /** Rows kept for comparison (`--baseline <label>`), e.g. measured before a change. */
+  baselines?: { label: string; date: string; machine: MachineInfo; load1: number; rows: MicroRow[] }[];
 }
 
 export interface ProfileFunction {

@@ -1,10 +1,16 @@
 // Micro-benchmarks of the produce/fetch hot paths with tinybench (issue 4):
 //   frame decode (request header + Produce body via the generated codec), record batch
 //   validation incl. CRC-32C (validateProducedRecords), PartitionLog.append, PartitionLog.read
-//   (tail cache and disk/page cache).
+//   (tail cache and disk/page cache); and the group coordinator's timers (issue 10,
+//   group-coordinator.ts).
 //
 //   node dist/bench/micro/run.js [--time 1000] [--out bench/results/micro.json] [--no-report]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//                                [--only <group>] [--baseline <label>]
+//
+// --only runs the cases of one group (e.g. --only 'group coordinator') and replaces just that
+// group's rows in the results file; --baseline stores the rows as a labelled baseline instead
+// (e.g. measured at the commit before a change), shown beside the current rows in the report.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
@@ -25,6 +31,8 @@ import { repoRoot } from '../../test/harness/tools.js';
 import { loadAverage1, machineInfo } from '../lib/proc.js';
 import type { MicroResults, MicroRow } from '../lib/types.js';
 import { writeReport } from '../report.js';
+import type { Case } from './case.js';
+import { GROUP_COORDINATOR_GROUP, groupCoordinatorCases } from './group-coordinator.js';
 
 const args = process.argv.slice(2);
 const argValue = (name: string): string | undefined => {
@@ -34,6 +42,9 @@ const argValue = (name: string): string | undefined => {
 const timeMs = Number(argValue('--time') ?? 1000);
 const out = argValue('--out') ?? join(repoRoot(), 'bench', 'results', 'micro.json');
 const report = !args.includes('--no-report');
+const only = argValue('--only');
+const baselineLabel = argValue('--baseline');
+const wanted = (group: string) => only === undefined || only === group;
 
 function batchOf(records: number, valueBytes: number, producerId = -1): Buffer {
   const value = Buffer.alloc(valueBytes, 0x61);
@@ -57,11 +68,31 @@ function produceFrame(partitions: number, batch: Buffer): Buffer {
   return Buffer.from(w.toBuffer());
 }
 
-interface Case {
-  group: string;
-  name: string;
-  bytesPerOp: number;
-  fn: () => unknown;
+/**
+ * The results file after this run. A full run replaces the rows (baselines are kept). A partial
+ * run (--only) replaces the rows of the groups it measured, in place, and records its own date
+ * for them. --baseline stores the rows as a labelled baseline and leaves the rows alone.
+ */
+function mergeResults(previous: MicroResults | null, rows: MicroRow[], ranGroups: Set<string>): MicroResults {
+  const now = { date: new Date().toISOString(), machine: machineInfo(), load1: loadAverage1() };
+  const baselines = previous?.baselines ?? [];
+  if (baselineLabel !== undefined) {
+    if (previous === null) throw new Error(`--baseline needs an existing ${out}`);
+    return { ...previous, baselines: [...baselines.filter((b) => b.label !== baselineLabel), { label: baselineLabel, ...now, rows }] };
+  }
+  const kept = baselines.length > 0 ? { baselines } : {};
+  if (only === undefined || previous === null) return { kind: 'micro', ...now, rows, ...kept };
+  const merged: MicroRow[] = [];
+  for (const row of previous.rows) {
+    if (!ranGroups.has(row.group)) merged.push(row);
+    else if (!merged.some((r) => r.group === row.group)) merged.push(...rows.filter((r) => r.group === row.group));
+  }
+  merged.push(...rows.filter((r) => !previous.rows.some((p) => p.group === r.group)));
+  const partialRuns = [
+    ...(previous.partialRuns ?? []).filter((r) => !ranGroups.has(r.group)),
+    ...[...ranGroups].map((group) => ({ group, ...now })),
+  ];
+  return { ...previous, rows: merged, partialRuns, ...kept };
 }
 
 async function main(): Promise<void> {
@@ -136,97 +167,102 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'fjord-bench-micro-'));
   const logs: PartitionLog[] = [];
   try {
-    const appendLog = await PartitionLog.open(join(dir, 'append-0'), { ...DEFAULT_LOG_CONFIG });
-    logs.push(appendLog);
-    // The log keeps and stamps each batch: give it distinct buffers from a ring larger than the
-    // tail cache, so a buffer is reused only after its write completed and it left the cache.
-    const ring = Array.from({ length: Math.ceil((2 * TAIL_CACHE_BYTES_MAX) / batch16k.length) + 64 }, () => Buffer.from(batch16k));
-    let next = 0;
-    const take = () => {
-      const b = ring[next]!;
-      next = (next + 1) % ring.length;
-      return b;
-    };
-    cases.push({
-      group: 'log append',
-      name: 'PartitionLog.append 16 KiB, await each (one write per batch)',
-      bytesPerOp: batch16k.length,
-      fn: async () => {
-        const r = await appendLog.append(take(), 0);
-        if (r.errorCode !== 0) throw new Error(`append error ${r.errorCode}`);
-      },
-    });
-    cases.push({
-      group: 'log append',
-      name: 'PartitionLog.append 64 x 16 KiB in one turn, then await (coalesced)',
-      bytesPerOp: batch16k.length * 64,
-      fn: async () => {
-        const pending: Promise<unknown>[] = [];
-        for (let i = 0; i < 64; i++) pending.push(appendLog.append(take(), 0));
-        await Promise.all(pending);
-      },
-    });
-    const idemLog = await PartitionLog.open(join(dir, 'append-idem-0'), { ...DEFAULT_LOG_CONFIG });
-    logs.push(idemLog);
-    let seq = 0;
-    const idemTemplate = batchOf(16, 1024, 1000);
-    const idemRing = Array.from({ length: ring.length }, () => Buffer.from(idemTemplate));
-    let idemNext = 0;
-    cases.push({
-      group: 'log append',
-      name: 'PartitionLog.append 64 x 16 KiB idempotent (producer-state check), then await',
-      bytesPerOp: batch16k.length * 64,
-      fn: async () => {
-        const pending: Promise<unknown>[] = [];
-        for (let i = 0; i < 64; i++) {
-          const b = idemRing[idemNext]!;
-          idemNext = (idemNext + 1) % idemRing.length;
-          b.writeInt32BE(seq & 0x7fffffff, 53); // baseSequence (the log does not re-check the CRC)
-          seq += 16;
-          pending.push(idemLog.append(b, 0));
-        }
-        await Promise.all(pending);
-      },
-    });
-
-    // Read: a log of 64 MiB of 16 KiB batches; the tail cache holds the last 4 MiB.
-    const readLog = await PartitionLog.open(join(dir, 'read-0'), { ...DEFAULT_LOG_CONFIG });
-    logs.push(readLog);
-    const batches = Math.ceil((64 * 1024 * 1024) / batch16k.length);
-    for (let i = 0; i < batches; i += 256) {
-      const pending: Promise<unknown>[] = [];
-      for (let j = i; j < Math.min(batches, i + 256); j++) pending.push(readLog.append(Buffer.from(batch16k), 0));
-      await Promise.all(pending);
-    }
-    const end = readLog.highWatermark;
-    const cachedRecords = Math.floor((TAIL_CACHE_BYTES_MAX / batch16k.length) * 16) - 64;
-    let k = 0;
-    for (const maxBytes of [1024 * 1024, 64 * 1024]) {
-      const label = maxBytes >= 1 << 20 ? '1 MiB' : '64 KiB';
+    if (wanted('log append') || wanted('fetch read')) {
+      const appendLog = await PartitionLog.open(join(dir, 'append-0'), { ...DEFAULT_LOG_CONFIG });
+      logs.push(appendLog);
+      // The log keeps and stamps each batch: give it distinct buffers from a ring larger than the
+      // tail cache, so a buffer is reused only after its write completed and it left the cache.
+      const ring = Array.from({ length: Math.ceil((2 * TAIL_CACHE_BYTES_MAX) / batch16k.length) + 64 }, () => Buffer.from(batch16k));
+      let next = 0;
+      const take = () => {
+        const b = ring[next]!;
+        next = (next + 1) % ring.length;
+        return b;
+      };
       cases.push({
-        group: 'fetch read',
-        name: `PartitionLog.read maxBytes ${label}, tail cache hit`,
-        bytesPerOp: maxBytes,
+        group: 'log append',
+        name: 'PartitionLog.append 16 KiB, await each (one write per batch)',
+        bytesPerOp: batch16k.length,
         fn: async () => {
-          const offset = end - 1 - ((k++ * 997) % cachedRecords);
-          const r = await readLog.read(offset, maxBytes);
-          if (r.errorCode !== 0 || r.records.length === 0) throw new Error('read failed');
+          const r = await appendLog.append(take(), 0);
+          if (r.errorCode !== 0) throw new Error(`append error ${r.errorCode}`);
         },
       });
       cases.push({
-        group: 'fetch read',
-        name: `PartitionLog.read maxBytes ${label}, from file (page cache)`,
-        bytesPerOp: maxBytes,
+        group: 'log append',
+        name: 'PartitionLog.append 64 x 16 KiB in one turn, then await (coalesced)',
+        bytesPerOp: batch16k.length * 64,
         fn: async () => {
-          const offset = (k++ * 7919) % (end - cachedRecords - 2048);
-          const r = await readLog.read(offset, maxBytes);
-          if (r.errorCode !== 0 || r.records.length === 0) throw new Error('read failed');
+          const pending: Promise<unknown>[] = [];
+          for (let i = 0; i < 64; i++) pending.push(appendLog.append(take(), 0));
+          await Promise.all(pending);
         },
       });
-    }
+      const idemLog = await PartitionLog.open(join(dir, 'append-idem-0'), { ...DEFAULT_LOG_CONFIG });
+      logs.push(idemLog);
+      let seq = 0;
+      const idemTemplate = batchOf(16, 1024, 1000);
+      const idemRing = Array.from({ length: ring.length }, () => Buffer.from(idemTemplate));
+      let idemNext = 0;
+      cases.push({
+        group: 'log append',
+        name: 'PartitionLog.append 64 x 16 KiB idempotent (producer-state check), then await',
+        bytesPerOp: batch16k.length * 64,
+        fn: async () => {
+          const pending: Promise<unknown>[] = [];
+          for (let i = 0; i < 64; i++) {
+            const b = idemRing[idemNext]!;
+            idemNext = (idemNext + 1) % idemRing.length;
+            b.writeInt32BE(seq & 0x7fffffff, 53); // baseSequence (the log does not re-check the CRC)
+            seq += 16;
+            pending.push(idemLog.append(b, 0));
+          }
+          await Promise.all(pending);
+        },
+      });
 
+      // Read: a log of 64 MiB of 16 KiB batches; the tail cache holds the last 4 MiB.
+      const readLog = await PartitionLog.open(join(dir, 'read-0'), { ...DEFAULT_LOG_CONFIG });
+      logs.push(readLog);
+      const batches = Math.ceil((64 * 1024 * 1024) / batch16k.length);
+      for (let i = 0; i < batches; i += 256) {
+        const pending: Promise<unknown>[] = [];
+        for (let j = i; j < Math.min(batches, i + 256); j++) pending.push(readLog.append(Buffer.from(batch16k), 0));
+        await Promise.all(pending);
+      }
+      const end = readLog.highWatermark;
+      const cachedRecords = Math.floor((TAIL_CACHE_BYTES_MAX / batch16k.length) * 16) - 64;
+      let k = 0;
+      for (const maxBytes of [1024 * 1024, 64 * 1024]) {
+        const label = maxBytes >= 1 << 20 ? '1 MiB' : '64 KiB';
+        cases.push({
+          group: 'fetch read',
+          name: `PartitionLog.read maxBytes ${label}, tail cache hit`,
+          bytesPerOp: maxBytes,
+          fn: async () => {
+            const offset = end - 1 - ((k++ * 997) % cachedRecords);
+            const r = await readLog.read(offset, maxBytes);
+            if (r.errorCode !== 0 || r.records.length === 0) throw new Error('read failed');
+          },
+        });
+        cases.push({
+          group: 'fetch read',
+          name: `PartitionLog.read maxBytes ${label}, from file (page cache)`,
+          bytesPerOp: maxBytes,
+          fn: async () => {
+            const offset = (k++ * 7919) % (end - cachedRecords - 2048);
+            const r = await readLog.read(offset, maxBytes);
+            if (r.errorCode !== 0 || r.records.length === 0) throw new Error('read failed');
+          },
+        });
+      }
+    }
+    if (wanted(GROUP_COORDINATOR_GROUP)) cases.push(...groupCoordinatorCases());
+
+    const selected = cases.filter((c) => wanted(c.group));
+    if (selected.length === 0) throw new Error(`no micro-benchmark group ${only}`);
     const rows: MicroRow[] = [];
-    for (const c of cases) {
+    for (const c of selected) {
       const bench = new Bench({ time: timeMs, warmupTime: Math.min(250, timeMs / 4) });
       bench.add(c.name, c.fn);
       await bench.run();
@@ -251,7 +287,8 @@ async function main(): Promise<void> {
         `${c.group.padEnd(17)} ${c.name.padEnd(80)} mean ${row.meanUs.toFixed(2).padStart(10)} us  ${row.bytesPerOp > 0 ? `${row.mbPerSec.toFixed(0).padStart(7)} MB/s` : ''}\n`,
       );
     }
-    const results: MicroResults = { kind: 'micro', date: new Date().toISOString(), machine: machineInfo(), load1: loadAverage1(), rows };
+    const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as MicroResults) : null;
+    const results = mergeResults(previous, rows, new Set(selected.map((c) => c.group)));
     writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
     process.stderr.write(`wrote ${out}\n`);
     if (report) for (const p of writeReport()) process.stderr.write(`wrote ${p}\n`);

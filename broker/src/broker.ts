@@ -18,8 +18,6 @@ import { ReadBufferPool } from './log/read-buffer-pool.js';
 import { READ_WINDOW_BYTES } from './log/segment.js';
 import { systemScheduler } from './io/scheduler.js';
 
-/** How often the group coordinator's timers (session/rebalance timeouts, retention) are checked. */
-const GROUP_TICK_MS = 100;
 /** Bounds on how often log maintenance (roll, retention, cleaning) wakes up. */
 const MAINTENANCE_INTERVAL_MS_MIN = 100;
 const MAINTENANCE_INTERVAL_MS_MAX = 60_000;
@@ -44,7 +42,6 @@ export class Broker {
   private ready = false;
   httpPort: number | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
-  private groupTimer: NodeJS.Timeout | null = null;
   private readonly creating = new Map<string, Promise<number>>();
   context!: BrokerContext;
   boundPorts: number[] = [];
@@ -109,8 +106,7 @@ export class Broker {
     );
     this.maintenanceTimer = setInterval(() => void this.runMaintenance(), maintenanceIntervalMs);
     this.maintenanceTimer.unref();
-    this.groupTimer = setInterval(() => groups.tick(), GROUP_TICK_MS);
-    this.groupTimer.unref();
+    groups.startTimers(systemScheduler);
     this.logger.info('Fjord broker started', {
       nodeId: this.config.nodeId,
       clusterId,
@@ -123,7 +119,6 @@ export class Broker {
   async stop(): Promise<void> {
     this.ready = false;
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
-    if (this.groupTimer) clearInterval(this.groupTimer);
     await Promise.all(this.servers.map((server) => server.close()));
     await this.context.groups.close();
     await this.context.topics.close();

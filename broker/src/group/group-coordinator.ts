@@ -11,7 +11,9 @@ import { type SyncGroupResponseInput } from '../protocol/generated/sync-group-re
 import { type LeaveGroupResponseInput } from '../protocol/generated/leave-group-response.js';
 import { type HeartbeatResponseInput } from '../protocol/generated/heartbeat-response.js';
 import { type DeleteGroupsResponseInput } from '../protocol/generated/delete-groups-response.js';
+import { assert } from '../io/assert.js';
 import type { CommittedOffset, OffsetsRecord } from './offsets-records.js';
+import { DeadlineQueue, type Deadline } from './deadline-queue.js';
 
 /**
  * The classic group coordinator (Kafka 4.0 GroupMetadataManager / OffsetMetadataManager for
@@ -25,9 +27,10 @@ import type { CommittedOffset, OffsetsRecord } from './offsets-records.js';
  * Parked requests (JoinGroup waiting for the join phase, follower SyncGroup waiting for the
  * leader) are kept as request ids on the member and answered by a later Output.
  *
- * Timers are deadlines kept in the state; they fire at the start and end of every input and on
- * `tick(now)`, in deadline order (Kafka's timer keys: join, sync, heartbeat per member,
- * pending member, offsets retention).
+ * Timers (Kafka's timer keys: join, sync, heartbeat per member, pending member, offsets
+ * retention) are deadlines in one DeadlineQueue; they fire at the start and end of every input
+ * and on `tick(now)`, in deadline order, and an input costs the timers that are due, not a scan
+ * of every group. `nextDeadlineMs()` tells the shell when to tick next.
  *
  * Group states and transitions (ClassicGroupState):
  *
@@ -176,11 +179,23 @@ interface Member {
   awaitingSync: RequestId | null;
   /** Joined but not yet through a join phase: may expire while its JoinGroup is parked. */
   isNew: boolean;
-  /** Session expiry (epoch ms); null = no heartbeat expected right now. */
-  heartbeatDeadlineMs: number | null;
+  /** Session expiry; not scheduled = no heartbeat expected right now. */
+  heartbeat: Deadline<Timer>;
 }
 
-type JoinTimer = { atMs: number; kind: 'initial'; delayMs: number; remainingMs: number } | { atMs: number; kind: 'rebalance' };
+/** What the join deadline does when due: end the initial delay, or the join phase. */
+type JoinTimer = { kind: 'initial'; delayMs: number; remainingMs: number } | { kind: 'rebalance' };
+
+/**
+ * What a deadline does when due. Deadlines name their group and member by id: whatever removes a
+ * group or member cancels its deadlines, so a due deadline always finds them.
+ */
+type Timer =
+  | { kind: 'retention' }
+  | { kind: 'join'; groupId: string }
+  | { kind: 'sync'; groupId: string }
+  | { kind: 'pending-member'; groupId: string; memberId: string }
+  | { kind: 'heartbeat'; groupId: string; memberId: string };
 
 interface Group {
   groupId: string;
@@ -197,14 +212,16 @@ interface Group {
   members: Map<string, Member>;
   staticMembers: Map<string, string>;
   /** Member ids handed out with MEMBER_ID_REQUIRED, with the deadline for their rejoin. */
-  pendingJoinMembers: Map<string, number>;
+  pendingJoinMembers: Map<string, Deadline<Timer>>;
   /** Members that got a JoinGroup response of this generation and have not sent SyncGroup yet. */
   pendingSyncMembers: Set<string>;
   /** A new member joined during the initial delay: extend it (group.initial.rebalance.delay.ms). */
   newMemberAdded: boolean;
+  /** Set while `joinDeadline` is scheduled. */
   joinTimer: JoinTimer | null;
+  joinDeadline: Deadline<Timer>;
   /** Members must send SyncGroup within the rebalance timeout after the join phase. */
-  syncDeadlineMs: number | null;
+  syncDeadline: Deadline<Timer>;
   /** Topics the members subscribe to (consumer protocol), null if unknown. */
   subscribedTopics: Set<string> | null;
   /** topic -> partition -> committed offset */
@@ -219,7 +236,8 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private nowMs = 0;
   private out: Output = emptyOutput();
-  private nextRetentionCheckMs: number | null = null;
+  private readonly timers = new DeadlineQueue<Timer>();
+  private readonly retentionCheck = this.timers.create({ kind: 'retention' });
 
   constructor(
     private readonly config: CoordinatorConfig,
@@ -278,7 +296,9 @@ export class GroupCoordinator {
       }
     } else if (client.apiVersion >= 4) {
       // KIP-394: dynamic members of v4+ must come back with the id we hand out.
-      group.pendingJoinMembers.set(newMemberId, this.nowMs + request.sessionTimeoutMs);
+      const rejoinDeadline = this.timers.create({ kind: 'pending-member', groupId: group.groupId, memberId: newMemberId });
+      this.timers.schedule(rejoinDeadline, this.nowMs + request.sessionTimeoutMs);
+      group.pendingJoinMembers.set(newMemberId, rejoinDeadline);
       this.reply(requestId, 'JoinGroup', joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
     } else {
       this.addMemberThenRebalanceOrCompleteJoin(group, requestId, request, client, newMemberId);
@@ -352,12 +372,12 @@ export class GroupCoordinator {
       awaitingJoin: null,
       awaitingSync: null,
       isNew: true,
-      heartbeatDeadlineMs: null,
+      heartbeat: this.timers.create({ kind: 'heartbeat', groupId: group.groupId, memberId }),
     };
     if (group.state === 'PreparingRebalance' && group.previousState === 'Empty') group.newMemberAdded = true;
     this.addMember(group, member, requestId);
     // A new member cannot heartbeat while its JoinGroup is parked: time the JoinGroup out instead.
-    member.heartbeatDeadlineMs = this.nowMs + this.config.newMemberJoinTimeoutMs;
+    this.timers.schedule(member.heartbeat, this.nowMs + this.config.newMemberJoinTimeoutMs);
     this.maybePrepareRebalanceOrCompleteJoin(group);
   }
 
@@ -381,7 +401,7 @@ export class GroupCoordinator {
     const instanceId = request.groupInstanceId!;
     const oldMemberId = group.staticMembers.get(instanceId)!;
     const newMember = this.replaceStaticMember(group, instanceId, oldMemberId, newMemberId);
-    newMember.heartbeatDeadlineMs = this.nowMs + newMember.sessionTimeoutMs;
+    this.timers.schedule(newMember.heartbeat, this.nowMs + newMember.sessionTimeoutMs);
     this.updateMember(newMember, request, requestId);
     switch (group.state) {
       case 'Stable': {
@@ -418,7 +438,15 @@ export class GroupCoordinator {
       this.reply(old.awaitingSync, 'SyncGroup', syncError(ErrorCode.FENCED_INSTANCE_ID));
       old.awaitingSync = null;
     }
-    const replacement: Member = { ...old, memberId: newMemberId, awaitingJoin: null, awaitingSync: null };
+    const replacement: Member = {
+      ...old,
+      memberId: newMemberId,
+      awaitingJoin: null,
+      awaitingSync: null,
+      heartbeat: this.timers.create({ kind: 'heartbeat', groupId: group.groupId, memberId: newMemberId }),
+    };
+    if (old.heartbeat.scheduled) this.timers.schedule(replacement.heartbeat, old.heartbeat.atMs);
+    this.timers.cancel(old.heartbeat);
     // Keep the member's position (leader election order) by rebuilding the map.
     const entries = [...group.members.entries()].map(([id, m]) =>
       id === oldMemberId ? ([newMemberId, replacement] as const) : ([id, m] as const),
@@ -436,7 +464,7 @@ export class GroupCoordinator {
     if (member.groupInstanceId !== null) group.staticMembers.set(member.groupInstanceId, member.memberId);
     member.awaitingJoin = requestId;
     group.leaderId ??= member.memberId;
-    group.pendingJoinMembers.delete(member.memberId);
+    this.dropPendingJoinMember(group, member.memberId);
   }
 
   private acceptJoiningMember(group: Group, memberId: string): boolean {
@@ -472,12 +500,12 @@ export class GroupCoordinator {
 
   private prepareRebalance(group: Group): void {
     if (group.state === 'CompletingRebalance') this.resetAndPropagateAssignmentWithError(group, ErrorCode.REBALANCE_IN_PROGRESS);
-    group.syncDeadlineMs = null;
+    this.timers.cancel(group.syncDeadline);
     const isInitialRebalance = group.state === 'Empty';
     if (isInitialRebalance) {
       const delayMs = this.config.initialRebalanceDelayMs;
       const remainingMs = Math.max(rebalanceTimeoutMs(group) - delayMs, 0);
-      group.joinTimer = { atMs: this.nowMs + delayMs, kind: 'initial', delayMs, remainingMs };
+      this.setJoinTimer(group, delayMs, { kind: 'initial', delayMs, remainingMs });
     }
     this.transition(group, 'PreparingRebalance');
     if (!isInitialRebalance) this.maybeCompleteJoinElseSchedule(group);
@@ -485,7 +513,7 @@ export class GroupCoordinator {
 
   private maybeCompleteJoinElseSchedule(group: Group): void {
     if (group.state === 'PreparingRebalance' && hasAllMembersJoined(group)) this.completeJoin(group);
-    else group.joinTimer = { atMs: this.nowMs + rebalanceTimeoutMs(group), kind: 'rebalance' };
+    else this.setJoinTimer(group, rebalanceTimeoutMs(group), { kind: 'rebalance' });
   }
 
   private tryCompleteInitialRebalanceElseSchedule(group: Group, delayMs: number, remainingMs: number): void {
@@ -493,14 +521,24 @@ export class GroupCoordinator {
       group.newMemberAdded = false;
       const newDelayMs = Math.min(this.config.initialRebalanceDelayMs, remainingMs);
       const newRemainingMs = Math.max(remainingMs - delayMs, 0);
-      group.joinTimer = { atMs: this.nowMs + newDelayMs, kind: 'initial', delayMs: newDelayMs, remainingMs: newRemainingMs };
+      this.setJoinTimer(group, newDelayMs, { kind: 'initial', delayMs: newDelayMs, remainingMs: newRemainingMs });
     } else {
       this.completeJoin(group);
     }
   }
 
-  private completeJoin(group: Group): void {
+  private setJoinTimer(group: Group, delayMs: number, timer: JoinTimer): void {
+    group.joinTimer = timer;
+    this.timers.schedule(group.joinDeadline, this.nowMs + delayMs);
+  }
+
+  private clearJoinTimer(group: Group): void {
     group.joinTimer = null;
+    this.timers.cancel(group.joinDeadline);
+  }
+
+  private completeJoin(group: Group): void {
+    this.clearJoinTimer(group);
     for (const member of [...group.members.values()]) {
       // Dynamic members that did not rejoin in time are dropped; static ones keep their place.
       if (member.awaitingJoin === null && member.groupInstanceId === null) this.removeMemberRaw(group, member.memberId);
@@ -508,7 +546,7 @@ export class GroupCoordinator {
     if (group.state === 'Dead') return;
     if (!maybeElectNewJoinedLeader(group) && group.members.size > 0) {
       // Nobody rejoined (only static members remain): wait another rebalance timeout.
-      group.joinTimer = { atMs: this.nowMs + rebalanceTimeoutMs(group), kind: 'rebalance' };
+      this.setJoinTimer(group, rebalanceTimeoutMs(group), { kind: 'rebalance' });
       return;
     }
     this.initNextGeneration(group);
@@ -521,11 +559,11 @@ export class GroupCoordinator {
         this.reply(member.awaitingJoin, 'JoinGroup', this.joinResponse(group, member.memberId, group.leaderId === member.memberId, false));
         member.awaitingJoin = null;
       }
-      member.heartbeatDeadlineMs = this.nowMs + member.sessionTimeoutMs;
+      this.timers.schedule(member.heartbeat, this.nowMs + member.sessionTimeoutMs);
       member.isNew = false;
       group.pendingSyncMembers.add(member.memberId);
     }
-    group.syncDeadlineMs = this.nowMs + rebalanceTimeoutMs(group);
+    this.timers.schedule(group.syncDeadline, this.nowMs + rebalanceTimeoutMs(group));
   }
 
   private initNextGeneration(group: Group): void {
@@ -623,7 +661,7 @@ export class GroupCoordinator {
       if (deferred) this.deferReply(member.awaitingSync, 'SyncGroup', body);
       else this.reply(member.awaitingSync, 'SyncGroup', body);
       member.awaitingSync = null;
-      member.heartbeatDeadlineMs = this.nowMs + member.sessionTimeoutMs;
+      this.timers.schedule(member.heartbeat, this.nowMs + member.sessionTimeoutMs);
     }
   }
 
@@ -650,10 +688,10 @@ export class GroupCoordinator {
       case 'Empty':
         return ErrorCode.UNKNOWN_MEMBER_ID;
       case 'PreparingRebalance':
-        member.heartbeatDeadlineMs = this.nowMs + member.sessionTimeoutMs;
+        this.timers.schedule(member.heartbeat, this.nowMs + member.sessionTimeoutMs);
         return ErrorCode.REBALANCE_IN_PROGRESS;
       default:
-        member.heartbeatDeadlineMs = this.nowMs + member.sessionTimeoutMs;
+        this.timers.schedule(member.heartbeat, this.nowMs + member.sessionTimeoutMs);
         return ErrorCode.NONE;
     }
   }
@@ -714,12 +752,20 @@ export class GroupCoordinator {
   private removeMemberRaw(group: Group, memberId: string): void {
     const member = group.members.get(memberId);
     if (member !== undefined) {
+      this.timers.cancel(member.heartbeat);
       group.members.delete(memberId);
       if (member.groupInstanceId !== null) group.staticMembers.delete(member.groupInstanceId);
     }
     if (group.leaderId === memberId) group.leaderId = group.members.keys().next().value ?? null;
-    group.pendingJoinMembers.delete(memberId);
+    this.dropPendingJoinMember(group, memberId);
     group.pendingSyncMembers.delete(memberId);
+  }
+
+  private dropPendingJoinMember(group: Group, memberId: string): void {
+    const rejoinDeadline = group.pendingJoinMembers.get(memberId);
+    if (rejoinDeadline === undefined) return;
+    this.timers.cancel(rejoinDeadline);
+    group.pendingJoinMembers.delete(memberId);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -877,7 +923,21 @@ export class GroupCoordinator {
     this.out.records.push({ kind: 'group', groupId: group.groupId, value: null });
     // Members handed an id with MEMBER_ID_REQUIRED find the group gone and start over.
     this.transition(group, 'Dead');
+    this.forgetGroup(group);
+  }
+
+  /** Removes the group with its deadlines. */
+  private forgetGroup(group: Group): void {
+    this.clearJoinTimer(group);
+    this.timers.cancel(group.syncDeadline);
+    for (const rejoinDeadline of group.pendingJoinMembers.values()) this.timers.cancel(rejoinDeadline);
+    group.pendingJoinMembers.clear();
+    this.cancelHeartbeats(group);
     this.groups.delete(group.groupId);
+  }
+
+  private cancelHeartbeats(group: Group): void {
+    for (const member of group.members.values()) this.timers.cancel(member.heartbeat);
   }
 
   listGroups(statesFilter: string[], typesFilter: string[]): ListGroupsResponseListedGroupInput[] {
@@ -963,52 +1023,69 @@ export class GroupCoordinator {
     return this.end();
   }
 
-  private runTimers(): void {
-    // Fire due timers one at a time in deadline order; a fired timer may set or clear others.
-    for (;;) {
-      const next = this.earliestDueTimer();
-      if (next === null) return;
-      next.fire();
-    }
+  /** When the next timer is due (epoch ms), null if none: the shell ticks then. */
+  nextDeadlineMs(): number | null {
+    return this.timers.nextMs();
   }
 
-  private earliestDueTimer(): { atMs: number; fire: () => void } | null {
-    let best: { atMs: number; fire: () => void } | null = null;
-    const consider = (atMs: number | null, fire: () => void) => {
-      if (atMs === null || atMs > this.nowMs) return;
-      if (best === null || atMs < best.atMs) best = { atMs, fire };
-    };
-    consider(this.nextRetentionCheckMs, () => this.runRetention());
+  /** How many timers are scheduled (one per member, pending member and group phase, plus retention). */
+  scheduledTimers(): number {
+    return this.timers.size;
+  }
+
+  /**
+   * Checks that every scheduled timer belongs to a live group or member (none leaked by a
+   * removal) and that the join timer's state matches its deadline. O(groups + members): for tests.
+   */
+  checkTimers(): void {
+    let reachable = this.retentionCheck.scheduled ? 1 : 0;
     for (const group of this.groups.values()) {
-      const joinTimer = group.joinTimer;
-      if (joinTimer !== null) {
-        consider(joinTimer.atMs, () => {
-          group.joinTimer = null;
-          if (group.state !== 'PreparingRebalance') return;
-          if (joinTimer.kind === 'initial') this.tryCompleteInitialRebalanceElseSchedule(group, joinTimer.delayMs, joinTimer.remainingMs);
-          else this.completeJoin(group);
-        });
+      assert((group.joinTimer !== null) === group.joinDeadline.scheduled, `${group.groupId}: join timer and deadline disagree`);
+      if (group.joinDeadline.scheduled) reachable++;
+      if (group.syncDeadline.scheduled) reachable++;
+      for (const rejoinDeadline of group.pendingJoinMembers.values()) if (rejoinDeadline.scheduled) reachable++;
+      for (const member of group.members.values()) if (member.heartbeat.scheduled) reachable++;
+    }
+    assert(reachable === this.timers.size, `${this.timers.size} timers scheduled, ${reachable} reachable from the groups`);
+  }
+
+  private runTimers(): void {
+    // Fire due timers one at a time in deadline order; a fired timer may set or clear others.
+    for (let due = this.timers.popDue(this.nowMs); due !== null; due = this.timers.popDue(this.nowMs)) this.fire(due.value);
+  }
+
+  private fire(timer: Timer): void {
+    if (timer.kind === 'retention') {
+      this.runRetention();
+      return;
+    }
+    const group = this.groups.get(timer.groupId);
+    assert(group !== undefined, `${timer.kind} timer of a removed group ${timer.groupId}`);
+    switch (timer.kind) {
+      case 'join': {
+        const joinTimer = group.joinTimer;
+        group.joinTimer = null;
+        if (joinTimer === null || group.state !== 'PreparingRebalance') return;
+        if (joinTimer.kind === 'initial') this.tryCompleteInitialRebalanceElseSchedule(group, joinTimer.delayMs, joinTimer.remainingMs);
+        else this.completeJoin(group);
+        return;
       }
-      consider(group.syncDeadlineMs, () => {
-        group.syncDeadlineMs = null;
+      case 'sync':
         this.expirePendingSync(group);
-      });
-      for (const [memberId, deadline] of group.pendingJoinMembers) {
-        consider(deadline, () => {
-          // A handed-out member id that never came back.
-          this.removeMemberRaw(group, memberId);
-          if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.maybePrepareRebalanceOrCompleteJoin(group);
-          else if (group.state === 'PreparingRebalance' && hasAllMembersJoined(group)) this.completeJoin(group);
-        });
-      }
-      for (const member of group.members.values()) {
-        consider(member.heartbeatDeadlineMs, () => {
-          member.heartbeatDeadlineMs = null;
-          this.expireHeartbeat(group, member);
-        });
+        return;
+      case 'pending-member':
+        // A handed-out member id that never came back.
+        this.removeMemberRaw(group, timer.memberId);
+        if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.maybePrepareRebalanceOrCompleteJoin(group);
+        else if (group.state === 'PreparingRebalance' && hasAllMembersJoined(group)) this.completeJoin(group);
+        return;
+      case 'heartbeat': {
+        const member = group.members.get(timer.memberId);
+        assert(member !== undefined, `heartbeat timer of a removed member ${timer.memberId}`);
+        this.expireHeartbeat(group, member);
+        return;
       }
     }
-    return best;
   }
 
   private expireHeartbeat(group: Group, member: Member): void {
@@ -1033,7 +1110,7 @@ export class GroupCoordinator {
    * lose offsets of topics they no longer subscribe to. A group left with no offsets is deleted.
    */
   private runRetention(): void {
-    this.nextRetentionCheckMs = this.nowMs + this.config.offsetsRetentionCheckIntervalMs;
+    this.timers.schedule(this.retentionCheck, this.nowMs + this.config.offsetsRetentionCheckIntervalMs);
     for (const group of [...this.groups.values()]) {
       let base: ((offset: CommittedOffset) => number) | null = null;
       if (group.protocolType === null) base = (o) => o.commitTimestampMs;
@@ -1082,8 +1159,11 @@ export class GroupCoordinator {
     const existing = this.groups.get(record.groupId);
     if (record.value === null) {
       if (existing === undefined) return;
-      if (existing.offsets.size === 0) this.groups.delete(record.groupId);
-      else resetToSimpleGroup(existing);
+      if (existing.offsets.size === 0) this.forgetGroup(existing);
+      else {
+        this.cancelHeartbeats(existing);
+        resetToSimpleGroup(existing);
+      }
       return;
     }
     const value = record.value;
@@ -1094,6 +1174,7 @@ export class GroupCoordinator {
     group.leaderId = value.leader ?? null;
     const stateTimestamp = value.currentStateTimestamp ?? -1n;
     group.stateTimestampMs = stateTimestamp >= 0n ? Number(stateTimestamp) : null;
+    this.cancelHeartbeats(group);
     group.members = new Map();
     group.staticMembers = new Map();
     for (const m of value.members ?? []) {
@@ -1110,7 +1191,7 @@ export class GroupCoordinator {
         awaitingJoin: null,
         awaitingSync: null,
         isNew: false,
-        heartbeatDeadlineMs: null,
+        heartbeat: this.timers.create({ kind: 'heartbeat', groupId: group.groupId, memberId: m.memberId ?? '' }),
       };
       if (member.rebalanceTimeoutMs < 0) member.rebalanceTimeoutMs = member.sessionTimeoutMs;
       group.members.set(member.memberId, member);
@@ -1125,9 +1206,9 @@ export class GroupCoordinator {
   loaded(nowMs: number): void {
     this.nowMs = nowMs;
     for (const group of this.groups.values()) {
-      for (const member of group.members.values()) member.heartbeatDeadlineMs = nowMs + member.sessionTimeoutMs;
+      for (const member of group.members.values()) this.timers.schedule(member.heartbeat, nowMs + member.sessionTimeoutMs);
     }
-    this.nextRetentionCheckMs = nowMs + this.config.offsetsRetentionCheckIntervalMs;
+    this.timers.schedule(this.retentionCheck, nowMs + this.config.offsetsRetentionCheckIntervalMs);
   }
 
   groupIds(): string[] {
@@ -1153,7 +1234,8 @@ export class GroupCoordinator {
       pendingSyncMembers: new Set(),
       newMemberAdded: false,
       joinTimer: null,
-      syncDeadlineMs: null,
+      joinDeadline: this.timers.create({ kind: 'join', groupId }),
+      syncDeadline: this.timers.create({ kind: 'sync', groupId }),
       subscribedTopics: null,
       offsets: new Map(),
     };
@@ -1192,7 +1274,8 @@ export class GroupCoordinator {
   private begin(nowMs: number): void {
     this.nowMs = Math.max(this.nowMs, nowMs);
     this.out = emptyOutput();
-    this.nextRetentionCheckMs ??= this.nowMs + this.config.offsetsRetentionCheckIntervalMs;
+    // The first input starts the retention checks (`loaded` does on a restart).
+    if (!this.retentionCheck.scheduled) this.timers.schedule(this.retentionCheck, this.nowMs + this.config.offsetsRetentionCheckIntervalMs);
     this.runTimers();
   }
 

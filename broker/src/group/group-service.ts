@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Logger } from '../io/logger.js';
 import { assert } from '../io/assert.js';
+import type { Scheduler } from '../io/scheduler.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { RecordBatchView } from '../protocol/record-batch.js';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.js';
@@ -34,6 +35,12 @@ type BodyOf<A extends ReplyBody['api']> = Extract<ReplyBody, { api: A }>['body']
 const LOAD_READ_BYTES = 1024 * 1024;
 /** Kafka's offsets.topic.segment.bytes default. */
 const OFFSETS_TOPIC_SEGMENT_BYTES = '104857600';
+/**
+ * The longest the coordinator's timer waits before looking again. Timers run on the monotonic
+ * clock and deadlines on the wall clock: after a wall-clock step forward, due deadlines wait at
+ * most this long. (It also keeps delays below setTimeout's 2^31-1 ms.)
+ */
+const TIMER_DELAY_MS_MAX = 10_000;
 
 /**
  * The I/O shell around the pure GroupCoordinator: it allocates request ids for parked requests,
@@ -44,11 +51,23 @@ const OFFSETS_TOPIC_SEGMENT_BYTES = '104857600';
  *
  * The topic is compacted by the log cleaner (cleanup.policy=compact), so it keeps the latest
  * commit per group/partition and group metadata per group; replay reads what is left.
+ *
+ * Timers (`startTimers`): one Scheduler timer, armed for the coordinator's next deadline, rather
+ * than a fixed poll. A poll either fires deadlines late (100 ms: a session timeout or the end of a
+ * join phase up to 100 ms after Kafka would) or wakes an idle broker often (this timer: every
+ * TIMER_DELAY_MS_MAX at most); the coordinator's `nextDeadlineMs()` is amortized O(1), so asking
+ * after every step costs nothing. The timer is re-armed
+ * only when the next deadline moves earlier: a heartbeat moves its deadline later, so the armed
+ * timer stays, fires early at worst, finds nothing due and re-arms for the real next deadline.
  */
 export class GroupService {
   private nextRequestId = 1;
   private readonly pending = new Map<number, (reply: Reply) => void>();
   private readonly inflight = new Set<Promise<void>>();
+  private scheduler: Scheduler | null = null;
+  /** When the armed timer fires (this.nowMs() clock), null if none is armed. */
+  private armedAtMs: number | null = null;
+  private cancelArmed: (() => void) | null = null;
 
   private constructor(
     readonly coordinator: GroupCoordinator,
@@ -136,9 +155,36 @@ export class GroupService {
     this.apply(this.coordinator.tick(this.nowMs()));
   }
 
-  /** Waits for appends in flight (commits acknowledged only after them). */
+  /** From now on the coordinator's timers fire on their own, through `scheduler` (see the class comment). */
+  startTimers(scheduler: Scheduler): void {
+    assert(this.scheduler === null, 'group timers already started');
+    this.scheduler = scheduler;
+    this.armTimer();
+  }
+
+  /** Stops the timers, then waits for appends in flight (commits acknowledged only after them). */
   async close(): Promise<void> {
+    this.cancelArmed?.();
+    this.cancelArmed = null;
+    this.armedAtMs = null;
+    this.scheduler = null;
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+  }
+
+  private armTimer(): void {
+    const scheduler = this.scheduler;
+    const nextMs = this.coordinator.nextDeadlineMs();
+    if (scheduler === null || nextMs === null) return;
+    if (this.armedAtMs !== null && this.armedAtMs <= nextMs) return;
+    this.cancelArmed?.();
+    const nowMs = this.nowMs();
+    const delayMs = Math.min(Math.max(nextMs - nowMs, 0), TIMER_DELAY_MS_MAX);
+    this.armedAtMs = nowMs + delayMs;
+    this.cancelArmed = scheduler.after(delayMs, () => {
+      this.armedAtMs = null;
+      this.cancelArmed = null;
+      this.tick();
+    });
   }
 
   private submit<A extends ReplyBody['api']>(api: A, step: (requestId: number) => Output): Promise<BodyOf<A>> {
@@ -161,6 +207,8 @@ export class GroupService {
   }
 
   private apply(output: Output): void {
+    // Every step may have set an earlier deadline (a join phase, a new member's session).
+    this.armTimer();
     for (const reply of output.replies) this.complete(reply);
     if (output.records.length === 0) {
       for (const reply of output.deferred) this.complete(reply);

@@ -36,6 +36,7 @@ import {
  *   describe group=g [v=5]
  *   state group=g                                summary: state, generation, leader, members
  *   advance <ms>                                 moves time and fires due timers
+ *   timers                                       how many timers are scheduled, and the next deadline
  *   restart                                      replays every record written so far into a new coordinator
  *
  * Output: each reply as `<req> <Api> <fields>`; replies sent only after the append are prefixed
@@ -116,7 +117,14 @@ export class ScriptRunner {
     return new GroupCoordinator(this.config, () => `u${++this.uuid}`);
   }
 
+  /** Runs one command; afterwards every scheduled timer must belong to a live group or member. */
   run(command: string): string {
+    const output = this.runCommand(command);
+    this.coordinator.checkTimers();
+    return output;
+  }
+
+  private runCommand(command: string): string {
     const [name, ...rest] = command.split(/\s+/);
     const positional = rest.filter((a) => !a.includes('='));
     const args = new Map(
@@ -284,6 +292,10 @@ export class ScriptRunner {
         const s = this.coordinator.groupSummary(group);
         if (s === null) return `${group} absent`;
         return `${group} state=${s.state} gen=${s.generationId} protocol=${s.protocolName ?? '-'} leader=${s.leaderId ?? '-'} members=[${s.members.join(',')}]`;
+      }
+      case 'timers': {
+        const next = this.coordinator.nextDeadlineMs();
+        return `scheduled=${this.coordinator.scheduledTimers()} next=${next ?? 'none'}`;
       }
       case 'advance': {
         this.nowMs += Number(positional[0]);
