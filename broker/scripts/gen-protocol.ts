@@ -4,9 +4,25 @@
  *
  *   node dist/broker/scripts/gen-protocol.js <schema-dir> <output-dir>
  *
- * <schema-dir> holds clients/, kafka-4.3/ and group-coordinator/ (see its README). For every
- * request/response, the kafka-4.3/ file wins over clients/. Headers come from clients/, data
- * messages from group-coordinator/ (plus ConsumerProtocolAssignment/Subscription).
+ * <schema-dir> is ../shared/kafka-protocol (see its README). The source is Apache Kafka 4.4.0, the
+ * reference: every message of <schema-dir>/kafka-4.4/{clients,metadata,raft,group-coordinator,
+ * transaction-coordinator}/ (requests, responses, headers, Raft control records, KRaft metadata
+ * records, the quorum-state file, `__consumer_offsets` and `__transaction_state` records).
+ * Schemas whose validVersions is "none" (the APIs Kafka 4.0 removed: LeaderAndIsr, StopReplica,
+ * UpdateMetadata, ControlledShutdown) generate nothing.
+ *
+ * Versions Kafka 4.x dropped: a handler may register (and so must decode and encode) a version
+ * that the 4.4 schema no longer lists. OLDER_VERSIONS names such a message and the older folder
+ * (e.g. clients/, October 2024) whose file still has it: the message's validVersions then start
+ * at the older file's minimum, and the generator checks that for each of those extra versions
+ * the 4.4 field list describes exactly the wire layout of the older file (same fields, types,
+ * nullability, tags, flexibility); if not, it stops with the first difference. Today no handler
+ * needs one (JoinGroup v0-1 is back in 4.4; Produce v0-2 are advertised but refused before
+ * decoding), so the table is empty.
+ *
+ * Encoders follow Kafka's generated write(): a field set to a non-default value at a version
+ * without it (or a tagged field outside its taggedVersions) is dropped if the schema marks it
+ * "ignorable", else the encoder throws UnsupportedVersionError naming message, field and version.
  *
  * The output is plain branchy code per field (no interpretation at run time).
  */
@@ -28,6 +44,7 @@ interface RawField {
   taggedVersions?: string;
   tag?: number;
   default?: string | number | boolean | null;
+  ignorable?: boolean;
   flexibleVersions?: string;
   fields?: RawField[];
 }
@@ -38,15 +55,45 @@ interface RawMessage {
   apiKey?: number;
   validVersions: string;
   flexibleVersions: string;
+  /** The newest version is still in development: Kafka does not advertise it by default. */
+  latestVersionUnstable?: boolean;
   fields: RawField[];
   commonStructs?: { name: string; versions?: string; fields: RawField[] }[];
 }
+
+/** A schema file to generate, with where it came from. */
+export interface SchemaSource {
+  raw: RawMessage;
+  /** Path relative to the schema dir, e.g. kafka-4.4/clients/ProduceRequest.json. */
+  file: string;
+  /** Set when the versions were widened from an older file (its path relative to the schema dir). */
+  widenedFrom?: string;
+}
+
+/** A message whose validVersions are widened down to those of an older schema file (see the header). */
+export interface OlderVersions {
+  /** Message name, e.g. ProduceRequest. */
+  message: string;
+  /** Folder of the schema dir holding the older file, e.g. clients. */
+  folder: string;
+}
+
+/** The reference schemas and the folders of it that are generated. */
+export const REFERENCE_DIR = 'kafka-4.4';
+export const REFERENCE_FOLDERS = ['clients', 'metadata', 'raft', 'group-coordinator', 'transaction-coordinator'];
+
+/** Registered versions the 4.4 schemas dropped (see the header): none today. */
+export const OLDER_VERSIONS: readonly OlderVersions[] = [];
+
+const KINDS = ['request', 'response', 'header', 'data', 'metadata', 'coordinator-key', 'coordinator-value'];
 
 const PRIMITIVES = new Set(['bool', 'int8', 'int16', 'uint16', 'int32', 'int64', 'float64', 'string', 'bytes', 'records', 'uuid']);
 
 interface Struct {
   /** Globally unique TypeScript name. */
   ts: string;
+  /** The schema's name for it (message name for the root), for error messages. */
+  schemaName: string;
   fields: Field[];
   /** Needs a default-instance constructor (`defaultX`). */
   needsDefault: boolean;
@@ -68,6 +115,10 @@ interface Field {
   tagged: Range;
   /** False when the field has its own "flexibleVersions": "none" (header ClientId). */
   flexible: boolean;
+  /** A non-default value at a version without the field is dropped silently instead of refused. */
+  ignorable: boolean;
+  /** The schema's "versions" (or "taggedVersions") string, for error messages. */
+  schemaVersions: string;
   /** The schema default: null, a value, or 'empty' (no default given: null if nullable, else the type's empty value). */
   def: DefaultValue;
 }
@@ -78,6 +129,7 @@ interface Message {
   raw: RawMessage;
   name: string;
   file: string;
+  source: SchemaSource;
   kind: string;
   apiKey: number;
   valid: Range;
@@ -122,32 +174,82 @@ function listJson(dir: string): string[] {
     .sort();
 }
 
-/** Picks the schema files to generate, in a stable order. */
-export function selectSchemas(schemaDir: string): RawMessage[] {
-  const chosen = new Map<string, RawMessage>();
-  const clients = path.join(schemaDir, 'clients');
-  const k43 = path.join(schemaDir, 'kafka-4.3');
-  const group = path.join(schemaDir, 'group-coordinator');
-  const apiFile = (f: string): boolean => /(Request|Response)\.json$/.test(f) && !/^(Request|Response)Header\.json$/.test(f);
-  const dataWanted = new Set(['ConsumerProtocolAssignment.json', 'ConsumerProtocolSubscription.json']);
-  // Requests/responses are keyed by api key: an API renamed in kafka-4.3 (ListClientMetricsResources ->
-  // ListConfigResources, key 74) replaces the older file.
-  const key = (f: string, m: RawMessage): string => (m.apiKey !== undefined ? `${m.type}:${m.apiKey}` : f);
-  for (const f of listJson(clients)) {
-    if (apiFile(f) || dataWanted.has(f) || /^(Request|Response)Header\.json$/.test(f)) {
-      const m = readSchema(path.join(clients, f));
-      chosen.set(key(f, m), m);
+/** Picks the schema files to generate, in a stable order (by message name). */
+export function selectSchemas(schemaDir: string, older: readonly OlderVersions[] = OLDER_VERSIONS): SchemaSource[] {
+  const reference = path.join(schemaDir, REFERENCE_DIR);
+  if (!fs.existsSync(reference))
+    throw new Error(`no ${REFERENCE_DIR}/ under ${schemaDir}: the generator reads Apache Kafka 4.4.0's schemas from there`);
+  const chosen = new Map<string, SchemaSource>();
+  for (const folder of REFERENCE_FOLDERS) {
+    for (const f of listJson(path.join(reference, folder))) {
+      const file = `${REFERENCE_DIR}/${folder}/${f}`;
+      const raw = readSchema(path.join(schemaDir, file));
+      if (isNever(parseVersions(raw.validVersions, file))) continue; // removed in Kafka 4.0
+      const other = chosen.get(raw.name);
+      if (other) throw new Error(`message ${raw.name} in both ${other.file} and ${file}`);
+      chosen.set(raw.name, { raw, file });
     }
   }
-  for (const f of listJson(k43)) {
-    if (apiFile(f) || dataWanted.has(f)) {
-      const m = readSchema(path.join(k43, f));
-      chosen.set(key(f, m), m);
+  if (chosen.size === 0) throw new Error(`no schemas found under ${reference}`);
+  for (const o of older) {
+    const src = chosen.get(o.message);
+    if (!src) throw new Error(`OLDER_VERSIONS: no message ${o.message} in ${REFERENCE_DIR}`);
+    chosen.set(o.message, widenVersions(schemaDir, src, o.folder));
+  }
+  return [...chosen.values()].sort((a, b) => (a.raw.name < b.raw.name ? -1 : a.raw.name > b.raw.name ? 1 : 0));
+}
+
+/**
+ * `src` with validVersions starting at the older file's minimum, after checking that the newer
+ * field list gives the older file's wire layout at each added version.
+ */
+function widenVersions(schemaDir: string, src: SchemaSource, folder: string): SchemaSource {
+  const olderFile = `${folder}/${path.basename(src.file)}`;
+  const olderPath = path.join(schemaDir, olderFile);
+  if (!fs.existsSync(olderPath)) throw new Error(`OLDER_VERSIONS: no ${olderFile} for ${src.raw.name}`);
+  const old = readSchema(olderPath);
+  const have = parseVersions(src.raw.validVersions, src.file);
+  const was = parseVersions(old.validVersions, olderFile);
+  if (old.name !== src.raw.name || old.type !== src.raw.type || old.apiKey !== src.raw.apiKey) {
+    throw new Error(`OLDER_VERSIONS: ${olderFile} is not the same message as ${src.file}`);
+  }
+  if (was[0] >= have[0]) throw new Error(`OLDER_VERSIONS: ${olderFile} has no version of ${src.raw.name} below ${have[0]}`);
+  for (let v = was[0]; v < have[0]; v++) {
+    const before = wireLayout(old, v);
+    const after = wireLayout(src.raw, v);
+    if (before !== after) {
+      throw new Error(
+        `OLDER_VERSIONS: cannot widen ${src.raw.name} to v${v}: ${src.file} does not describe ${olderFile}'s layout at v${v}\n` +
+          `  ${olderFile}: ${before}\n  ${src.file}: ${after}`,
+      );
     }
   }
-  for (const f of listJson(group)) chosen.set(f, readSchema(path.join(group, f)));
-  if (chosen.size === 0) throw new Error(`no schemas found under ${schemaDir}`);
-  return [...chosen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const raw: RawMessage = { ...src.raw, validVersions: `${was[0]}-${have[1]}` };
+  if (have[1] === MAX_VERSION) raw.validVersions = `${was[0]}+`;
+  return { raw, file: src.file, widenedFrom: olderFile };
+}
+
+const inRange = (r: Range, v: number): boolean => v >= r[0] && v <= r[1];
+
+/** What goes on the wire at version v (fields present, types, nullability, tags, flexibility), as text. */
+export function wireLayout(m: RawMessage, v: number): string {
+  const common = new Map<string, RawField[]>();
+  for (const c of m.commonStructs ?? []) common.set(c.name, c.fields);
+  const at = (s: string | undefined): boolean => inRange(parseVersions(s, m.name), v);
+  const flexible = at(m.flexibleVersions);
+  const walk = (fields: RawField[]): string =>
+    fields
+      .filter((f) => at(f.versions ?? f.taggedVersions))
+      .map((f) => {
+        const elem = f.type.startsWith('[]') ? f.type.slice(2) : f.type;
+        const nested = PRIMITIVES.has(elem) ? '' : `{${walk(f.fields ?? common.get(elem) ?? [])}}`;
+        const type = PRIMITIVES.has(elem) ? f.type : f.type.startsWith('[]') ? '[]' : 'struct';
+        const tag = f.tag !== undefined && at(f.taggedVersions) ? `@${f.tag}` : '';
+        const classic = f.flexibleVersions === 'none' ? '!classic' : '';
+        return `${f.name}:${type}${at(f.nullableVersions) ? '?' : ''}${tag}${classic}${nested}`;
+      })
+      .join(',');
+  return `${flexible ? 'flexible' : 'classic'} ${walk(m.fields)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +280,7 @@ export function camel(name: string): string {
 
 export function kebab(name: string): string {
   return name
+    .replace(/KRaft/g, 'Kraft')
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
     .toLowerCase();
@@ -220,17 +323,18 @@ class Builder {
     this.allNames.add(name);
   }
 
-  addMessage(raw: RawMessage): Message {
+  addMessage(source: SchemaSource): Message {
+    const raw = source.raw;
     const valid = parseVersions(raw.validVersions, raw.name);
     const flex = intersect(parseVersions(raw.flexibleVersions, raw.name), valid);
     const structs: Struct[] = [];
     const common = new Map<string, RawField[]>();
     for (const c of raw.commonStructs ?? []) common.set(c.name, c.fields);
     const byType = new Map<string, Struct>();
-    const build = (tsName: string): Struct => {
+    const build = (tsName: string, schemaName: string): Struct => {
       this.claim(tsName, raw.name);
       this.claim(tsName + 'Input', raw.name);
-      const s: Struct = { ts: tsName, fields: [], needsDefault: false, needsIsDefault: false };
+      const s: Struct = { ts: tsName, schemaName, fields: [], needsDefault: false, needsIsDefault: false };
       structs.push(s);
       return s;
     };
@@ -252,16 +356,17 @@ class Builder {
       }
       const fields = inline ?? common.get(typeName);
       if (!fields) throw new Error(`unknown struct ${typeName} in ${raw.name}`);
-      const s = build(raw.name + typeName);
+      const s = build(raw.name + typeName, typeName);
       byType.set(typeName, s);
       return fill(s, fields);
     };
-    const root = fill(build(raw.name), raw.fields);
+    const root = fill(build(raw.name, raw.name), raw.fields);
     for (const name of ['decode', 'encode']) this.claim(name + raw.name, raw.name);
     const m: Message = {
       raw,
       name: raw.name,
       file: kebab(raw.name),
+      source,
       kind: raw.type,
       apiKey: raw.apiKey ?? -1,
       valid,
@@ -294,7 +399,9 @@ class Builder {
       kind = 'struct';
       struct = resolve(rf.type, rf.fields);
     }
-    const versions = intersect(parseVersions(rf.versions, what), valid);
+    // A tagged field may leave out "versions": it then has its taggedVersions (Kafka's FieldSpec).
+    const schemaVersions = rf.versions ?? rf.taggedVersions ?? 'none';
+    const versions = intersect(parseVersions(schemaVersions, what), valid);
     const nullable = intersect(parseVersions(rf.nullableVersions, what), versions);
     if (!isNever(nullable) && !['string', 'bytes', 'records', 'array', 'struct'].includes(kind)) {
       throw new Error(`nullable ${kind} in ${what}`);
@@ -311,6 +418,8 @@ class Builder {
       tag: rf.tag ?? -1,
       tagged,
       flexible: rf.flexibleVersions !== 'none',
+      ignorable: rf.ignorable === true,
+      schemaVersions,
       def: parseDefault(rf, kind, what),
     };
     if (rf.flexibleVersions !== undefined && rf.flexibleVersions !== 'none')
@@ -588,6 +697,37 @@ function nonDefault(f: Field, x: string, ctx: Ctx): string {
   }
 }
 
+/** Condition for version v being outside range `r` (within `valid`): null = never outside, 'true' = always. */
+function absentCond(r: Range, valid: Range): string | null {
+  if (isNever(r)) return 'true';
+  const lo = r[0] > valid[0];
+  const hi = r[1] < valid[1];
+  if (lo && hi) return r[0] === r[1] ? `v !== ${r[0]}` : `v < ${r[0]} || v > ${r[1]}`;
+  if (lo) return `v < ${r[0]}`;
+  if (hi) return `v > ${r[1]}`;
+  return null;
+}
+
+/**
+ * The statement refusing a non-default value of `f` (input `x`) when `absent` (a version condition,
+ * or null: unconditionally), as Kafka's generated write() does (UnsupportedVersionException
+ * "Attempted to write a non-default X at version N"); null for ignorable fields, which are
+ * dropped silently.
+ */
+function refuseAbsent(f: Field, x: string, absent: string | null, s: Struct, ctx: Ctx): string | null {
+  if (f.ignorable) return null;
+  ctx.uses.add('nonDefaultFieldError');
+  const field = s === ctx.msg.root ? f.name : `${s.schemaName}.${f.name}`;
+  const versions = f.tag >= 0 ? `tagged ${f.schemaVersions}` : f.schemaVersions;
+  const cond = absent === null ? nonDefault(f, x, ctx) : `${paren2(absent)} && ${paren2(nonDefault(f, x, ctx))}`;
+  return `if (${cond}) throw nonDefaultFieldError(${lit(ctx.msg.name)}, ${lit(field)}, v, ${lit(versions)});`;
+}
+
+/** Parenthesizes a condition that has operators weaker than && at its top level. */
+function paren2(c: string): string {
+  return /\|\||\?/.test(c) ? `(${c})` : c;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Per-struct emission
 
@@ -652,10 +792,25 @@ function emitStruct(s: Struct, ctx: Ctx, out: string[]): void {
     : `export function encode${s.ts}(w: Writer, v: number, m: ${s.ts}Input): void {\n`;
   e += flexLine;
   for (const f of untagged) {
-    if (isNever(f.versions)) continue;
+    const refuse = refuseAbsent(f, `m.${f.name}`, null, s, ctx);
+    if (isNever(f.versions)) {
+      if (refuse !== null) e += `  ${refuse}\n`;
+      continue;
+    }
     const cond = versionCond(f.versions, valid);
     const stmt = writeField(f, f.versions, flexExpr(f, ctx), `m.${f.name}`, ctx);
-    e += cond === null ? `  ${stmt}\n` : `  if (${cond}) ${stmt.startsWith('if (') ? `{ ${stmt} }` : stmt}\n`;
+    if (cond === null) e += `  ${stmt}\n`;
+    else {
+      const body = stmt.startsWith('if (') || refuse !== null ? `{ ${stmt} }` : stmt;
+      e += refuse === null ? `  if (${cond}) ${body}\n` : `  if (${cond}) ${body} else ${refuse}\n`;
+    }
+  }
+  // Tagged fields outside their taggedVersions, checked before the flexible-only tag section.
+  for (const f of s.fields) {
+    const absent = f.tag < 0 ? null : absentCond(f.tagged, valid);
+    if (absent === null) continue;
+    const refuse = refuseAbsent(f, `m.${f.name}`, absent === 'true' ? null : absent, s, ctx);
+    if (refuse !== null) e += `  ${refuse}\n`;
   }
   if (fxDecl !== 'false') {
     let t = '';
@@ -695,6 +850,11 @@ function emitDefaults(s: Struct, ctx: Ctx, out: string[]): void {
   }
 }
 
+function keyNote(m: Message): string {
+  if (m.apiKey < 0) return '';
+  return m.kind === 'request' || m.kind === 'response' ? `, api key ${m.apiKey}` : `, record type ${m.apiKey}`;
+}
+
 function emitMessage(m: Message): string {
   const uses = new Set<string>();
   const ctx: Ctx = { msg: m, uses, flex: 'false' };
@@ -712,10 +872,11 @@ function emitMessage(m: Message): string {
   const readerImports = ['type Reader', ...['EMPTY_BUFFER', 'ZERO_UUID'].filter((u) => uses.has(u))];
   const head =
     `${GENERATED_HEADER}\n` +
-    `// Source: ${m.name}.json (${m.kind}${m.apiKey >= 0 ? `, api key ${m.apiKey}` : ''}), versions ${m.valid[0]}-${m.valid[1]}, ` +
+    `// Source: ${m.source.file} (${m.kind}${keyNote(m)}), versions ${m.valid[0]}-${m.valid[1]}` +
+    `${m.source.widenedFrom !== undefined ? ` (widened from ${m.source.widenedFrom})` : ''}, ` +
     `flexible ${m.flexFrom < 0 ? 'never' : `${m.flexFrom}+`}.\n` +
     `import { ${readerImports.join(', ')} } from '../reader.js';\n` +
-    `import type { Writer } from '../writer.js';\n\n`;
+    `import ${uses.has('nonDefaultFieldError') ? '{ nonDefaultFieldError, type Writer }' : 'type { Writer }'} from '../writer.js';\n\n`;
   return head + body;
 }
 
@@ -731,6 +892,7 @@ function descField(f: Field): string {
   if (!isNever(f.nullable)) parts.push(`nullableVersions: [${f.nullable[0]}, ${f.nullable[1]}]`);
   if (f.tag >= 0) parts.push(`tag: ${f.tag}`, `taggedVersions: [${f.tagged[0]}, ${f.tagged[1]}]`);
   if (!f.flexible) parts.push('flexible: false');
+  if (f.ignorable) parts.push('ignorable: true');
   if (f.def.kind === 'null') parts.push('default: null');
   else if (f.def.kind === 'value') {
     const v = f.def.value;
@@ -760,6 +922,8 @@ export interface FieldDescriptor {
   readonly taggedVersions?: readonly [number, number];
   /** false when the field is never written in the compact encoding (RequestHeader.clientId). */
   readonly flexible?: boolean;
+  /** true: a non-default value at a version without the field is dropped; else the encoder throws. */
+  readonly ignorable?: boolean;
   /** The schema default (int64 as a decimal string). */
   readonly default?: number | string | boolean | null;
   readonly fields?: readonly FieldDescriptor[];
@@ -767,8 +931,8 @@ export interface FieldDescriptor {
 
 export interface MessageDescriptor {
   readonly name: string;
-  readonly kind: 'request' | 'response' | 'header' | 'data';
-  /** -1 for headers and data messages. */
+  readonly kind: 'request' | 'response' | 'header' | 'data' | 'metadata' | 'coordinator-key' | 'coordinator-value';
+  /** The api key of requests and responses, the record type of metadata and coordinator records; -1 for the others. */
   readonly apiKey: number;
   readonly validVersions: readonly [number, number];
   /** -1 = never flexible. */
@@ -812,13 +976,15 @@ function emitApiKeys(msgs: Message[]): string {
   readonly validVersions: readonly [number, number];
   /** First flexible version, -1 = never. */
   readonly firstFlexibleVersion: number;
+  /** The newest version is unstable (in development): Kafka does not advertise it by default. */
+  readonly latestVersionUnstable: boolean;
 }
 
-/** Every request schema by api key. */
+/** Every request schema of Apache Kafka 4.4.0 by api key. */
 export const API_KEYS: ReadonlyMap<number, ApiKeyInfo> = new Map<number, ApiKeyInfo>([
 `;
   for (const r of reqs) {
-    s += `  [${r.apiKey}, { name: '${r.name.replace(/Request$/, '')}', validVersions: [${r.valid[0]}, ${r.valid[1]}], firstFlexibleVersion: ${r.flexFrom} }],\n`;
+    s += `  [${r.apiKey}, { name: '${r.name.replace(/Request$/, '')}', validVersions: [${r.valid[0]}, ${r.valid[1]}], firstFlexibleVersion: ${r.flexFrom}, latestVersionUnstable: ${r.raw.latestVersionUnstable === true} }],\n`;
   }
   s += `]);
 
@@ -841,11 +1007,11 @@ export function responseHeaderVersion(apiKey: number, version: number): number {
 // ---------------------------------------------------------------------------------------------
 
 /** Generates all files: file name -> content. */
-export function generateFiles(schemaDir: string): Map<string, string> {
+export function generateFiles(schemaDir: string, older: readonly OlderVersions[] = OLDER_VERSIONS): Map<string, string> {
   const b = new Builder();
-  for (const raw of selectSchemas(schemaDir)) {
-    if (!['request', 'response', 'header', 'data'].includes(raw.type)) throw new Error(`unknown message type ${raw.type} in ${raw.name}`);
-    b.addMessage(raw);
+  for (const source of selectSchemas(schemaDir, older)) {
+    if (!KINDS.includes(source.raw.type)) throw new Error(`unknown message type ${source.raw.type} in ${source.file}`);
+    b.addMessage(source);
   }
   const msgs = b.messages;
   const files = new Map<string, string>();

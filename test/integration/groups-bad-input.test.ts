@@ -62,8 +62,8 @@ async function findCoordinator(c: KafkaConnection, group: string): Promise<g.Fin
   const deadline = Date.now() + 60_000;
   for (;;) {
     const r = await c.send(
+      // v4+ (asserted in before()): the batched CoordinatorKeys; Key is v0-3 only
       spec(API.FindCoordinator, g.encodeFindCoordinatorRequest, g.decodeFindCoordinatorResponse, {
-        key: group,
         keyType: 0,
         coordinatorKeys: [group],
       }),
@@ -401,26 +401,20 @@ test('OffsetCommit for a topic that does not exist -> UNKNOWN_TOPIC_OR_PARTITION
     good.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.errorCode])]),
     [[TOPIC, [[1, NONE]]]],
   );
+  const wanted = [
+    { name: TOPIC, partitionIndexes: [0, 1] },
+    { name: 'no-such-topic', partitionIndexes: [0] },
+  ];
+  // v8+ asks per group (Groups), v1-7 for one (GroupId, Topics): the encoder refuses the other form
   const fetched = await conn.send(
-    spec(API.OffsetFetch, g.encodeOffsetFetchRequest, g.decodeOffsetFetchResponse, {
-      groupId: group,
-      topics: [
-        { name: TOPIC, partitionIndexes: [0, 1] },
-        { name: 'no-such-topic', partitionIndexes: [0] },
-      ],
-      groups: [
-        {
-          groupId: group,
-          memberId: null,
-          memberEpoch: -1,
-          topics: [
-            { name: TOPIC, partitionIndexes: [0, 1] },
-            { name: 'no-such-topic', partitionIndexes: [0] },
-          ],
-        },
-      ],
-      requireStable: false,
-    }),
+    spec(
+      API.OffsetFetch,
+      g.encodeOffsetFetchRequest,
+      g.decodeOffsetFetchResponse,
+      (versions.get(API.OffsetFetch) ?? 0) >= 8
+        ? { groups: [{ groupId: group, memberId: null, memberEpoch: -1, topics: wanted }], requireStable: false }
+        : { groupId: group, topics: wanted, requireStable: false },
+    ),
   );
   const topics = fetched.groups.length > 0 ? (fetched.groups[0]?.topics ?? []) : fetched.topics;
   assert.deepEqual(

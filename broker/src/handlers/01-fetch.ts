@@ -106,7 +106,8 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
           ...base,
           ...watermarks,
           errorCode: epochError,
-          currentLeader: { leaderId: broker.nodeId, leaderEpoch: partition.leaderEpoch },
+          // CurrentLeader is tagged v12+ and not ignorable: the encoder refuses it below v12
+          ...(version >= 12 ? { currentLeader: { leaderId: broker.nodeId, leaderEpoch: partition.leaderEpoch } } : {}),
         });
         continue;
       }

@@ -41,10 +41,14 @@ registerHandler<ListOffsetsRequest, ListOffsetsResponseInput>({
           partitions.push({ partitionIndex: requested.partitionIndex, errorCode: epochError });
           continue;
         }
+        const found = await lookUp(partition, requested.timestamp);
         partitions.push({
           partitionIndex: requested.partitionIndex,
           errorCode: ErrorCode.NONE,
-          ...(await lookUp(partition, requested.timestamp)),
+          timestamp: found.timestamp,
+          offset: found.offset,
+          // LeaderEpoch is v4+ and not ignorable; Kafka sets it only from v4 (ReplicaManager)
+          leaderEpoch: info.apiVersion >= 4 ? found.leaderEpoch : -1,
         });
       }
       topics.push({ name: topic.name, partitions });

@@ -16,8 +16,8 @@ registerHandler<JoinGroupRequest, JoinGroupResponseInput>({
   maxVersion: 9,
   decodeRequest: decodeJoinGroupRequest,
   encodeResponse: encodeJoinGroupResponse,
-  handle(request, info, broker) {
-    return broker.groups.join(
+  async handle(request, info, broker) {
+    const response = await broker.groups.join(
       {
         groupId: request.groupId,
         sessionTimeoutMs: request.sessionTimeoutMs,
@@ -29,5 +29,8 @@ registerHandler<JoinGroupRequest, JoinGroupResponseInput>({
       },
       clientInfoOf(info),
     );
+    // SkipAssignment is v9+ and not ignorable (the encoder refuses it below): an older static
+    // leader that rejoins gets the members and assigns again.
+    return info.apiVersion >= 9 || response.skipAssignment !== true ? response : { ...response, skipAssignment: false };
   },
 });

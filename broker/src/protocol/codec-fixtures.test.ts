@@ -218,7 +218,17 @@ test('Metadata v1 response, byte for byte', () => {
 });
 
 test('API_KEYS and header versions', () => {
-  assert.deepEqual(API_KEYS.get(18), { name: 'ApiVersions', validVersions: [0, 4], firstFlexibleVersion: 3 });
+  // Apache Kafka 4.4.0's schemas
+  assert.deepEqual(API_KEYS.get(18), { name: 'ApiVersions', validVersions: [0, 5], firstFlexibleVersion: 3, latestVersionUnstable: false });
+  assert.deepEqual(API_KEYS.get(22), {
+    name: 'InitProducerId',
+    validVersions: [0, 6],
+    firstFlexibleVersion: 2,
+    latestVersionUnstable: true,
+  });
+  assert.deepEqual(API_KEYS.get(11)?.validVersions, [0, 9], 'JoinGroup v0-1, restored in Kafka 4.0.1');
+  for (const removed of [4, 5, 6, 7]) assert.equal(API_KEYS.has(removed), false, `api key ${removed} was removed in Kafka 4.0`);
+  for (const raft of [52, 53, 54, 55, 59, 80, 81, 82]) assert.ok(API_KEYS.has(raft), `Raft api key ${raft}`);
   assert.equal(API_KEYS.get(0)?.name, 'Produce');
   assert.equal(API_KEYS.get(0)?.firstFlexibleVersion, 9);
   assert.equal(API_KEYS.get(3)?.firstFlexibleVersion, 9);
@@ -319,7 +329,12 @@ test('kafkajs 2.2.4: the first frame (ApiVersions v2) decodes; our responses sat
   assert.equal(first.header.requestApiVersion, 2);
   assert.equal(first.header.clientId, 'fjord-codec-test');
   assert.ok(first.header.correlationId >= 0);
-  assert.deepEqual(decodeApiVersionsRequest(first.body, 2), { clientSoftwareName: '', clientSoftwareVersion: '' });
+  assert.deepEqual(decodeApiVersionsRequest(first.body, 2), {
+    clientSoftwareName: '',
+    clientSoftwareVersion: '',
+    clusterId: null,
+    nodeId: -1,
+  });
   assert.equal(first.body.remaining, 0);
   const metadata = requests.find((q) => q.header.requestApiKey === 3);
   assert.ok(metadata, 'kafkajs sent a Metadata request');

@@ -88,7 +88,8 @@ test('fuzz every response, header and data message (fewer runs)', { timeout: 300
 });
 
 test('fuzz the request header at every header version', () => {
-  for (const hv of [0, 1, 2]) {
+  // v0 (no client id) left with ControlledShutdown v0: Kafka 4.x has header versions 1-2
+  for (const hv of [1, 2]) {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (u) => {
         try {

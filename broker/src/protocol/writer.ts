@@ -38,6 +38,21 @@ export function varlongSize(value: bigint): number {
   return n;
 }
 
+/**
+ * A value the requested version cannot carry: what Kafka's generated write() throws as
+ * UnsupportedVersionException. A programmer error in whoever built the message.
+ */
+export class UnsupportedVersionError extends Error {
+  override readonly name = 'UnsupportedVersionError';
+}
+
+/** For generated encoders: a non-ignorable field set to a non-default value at a version without it. */
+export function nonDefaultFieldError(message: string, field: string, version: number, versions: string): UnsupportedVersionError {
+  return new UnsupportedVersionError(
+    `Attempted to write a non-default ${field} at version ${version} of ${message} (the field is in versions ${versions})`,
+  );
+}
+
 export class Writer {
   private readonly chunks: Buffer[] = [];
   private flushed = 0;
