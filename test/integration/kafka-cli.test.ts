@@ -179,9 +179,13 @@ const keyedLines = Array.from({ length: N_LINES }, (_, i) => `key-${i}|line ${i}
 test('console producer/consumer: keyed lines on one partition, read by --partition/--offset', async () => {
   const topic = 'console-lines';
   await okTool('kafka-topics.sh', ['--create', '--topic', topic, '--partitions', '1', '--replication-factor', '1']);
-  await okTool('kafka-console-producer.sh', ['--topic', topic, '--reader-property', 'parse.key=true', '--reader-property', 'key.separator=|'], {
-    input: keyedLines.join('\n') + '\n',
-  });
+  await okTool(
+    'kafka-console-producer.sh',
+    ['--topic', topic, '--reader-property', 'parse.key=true', '--reader-property', 'key.separator=|'],
+    {
+      input: keyedLines.join('\n') + '\n',
+    },
+  );
   assert.deepEqual(await offsets(topic), [N_LINES]);
   assert.deepEqual(await offsets(topic, 'earliest'), [0]);
 
