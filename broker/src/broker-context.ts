@@ -27,4 +27,10 @@ export interface BrokerContext {
   scheduler: Scheduler;
   /** Creates a topic with broker defaults (auto.create.topics.enable); returns a Kafka error code. */
   autoCreateTopic(name: string): Promise<number>;
+  /**
+   * A broken invariant (an assertion failed while serving a request): the in-memory state can no
+   * longer be trusted, so the broker logs it and the process exits non-zero without writing
+   * anything more; the next start recovers from the files. Serving on could store wrong data.
+   */
+  failStop(what: string, error: Error): void;
 }

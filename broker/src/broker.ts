@@ -77,6 +77,7 @@ export class Broker {
       nowMs: () => Date.now(),
       scheduler: systemScheduler,
       autoCreateTopic: (name) => this.autoCreateTopic(name),
+      failStop: (what, error) => failStop(this.logger, what, error),
     };
     const dispatcher = new RequestDispatcher(this.context);
     this.dispatcher = dispatcher;
@@ -304,4 +305,13 @@ async function loadOrCreateMetaProperties(logDir: string, config: BrokerConfig):
   const clusterId = config.clusterId ?? randomBytes(16).toString('base64url');
   await writeFileAtomically(path, `#\n#Written by Fjord\nversion=1\ncluster.id=${clusterId}\nnode.id=${config.nodeId}\n`);
   return clusterId;
+}
+
+/** Exit status of a fail-stop (cli.ts: 1 = runtime failure). */
+const FAIL_STOP_EXIT_CODE = 1;
+
+/** See BrokerContext.failStop: log, then exit at once (no shutdown: it would write more state). */
+function failStop(logger: Logger, what: string, error: Error): never {
+  logger.error(`fail-stop: ${what}; exiting so that the next start recovers from disk`, { error: error.stack ?? error.message });
+  process.exit(FAIL_STOP_EXIT_CODE);
 }
