@@ -19,6 +19,10 @@ export interface BrokerContext {
   appendNotifier: AppendNotifier;
   /** Buffers Fetch reads segment data into, reused once a response is written. */
   readBufferPool: ReadBufferPool;
+  /** The log directory (absolute path) all partitions live in. */
+  logDir: string;
+  /** Size of the volume the log directory is on; rejects when it cannot be read. */
+  logDirVolume(): Promise<{ totalBytes: number; usableBytes: number }>;
   /** The group coordinator (consumer groups, committed offsets in __consumer_offsets). */
   groups: GroupService;
   logger: Logger;

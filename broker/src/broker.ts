@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BrokerConfig } from './config/broker-config.js';
 import type { BrokerContext } from './broker-context.js';
@@ -71,6 +71,8 @@ export class Broker {
       topics,
       producerIds,
       appendNotifier: new AppendNotifier(),
+      logDir,
+      logDirVolume: () => volumeOf(logDir),
       readBufferPool: new ReadBufferPool(FETCH_READ_BUFFER_BYTES, this.config.fetchReadBuffersMax),
       groups,
       logger: this.logger,
@@ -314,4 +316,10 @@ const FAIL_STOP_EXIT_CODE = 1;
 function failStop(logger: Logger, what: string, error: Error): never {
   logger.error(`fail-stop: ${what}; exiting so that the next start recovers from disk`, { error: error.stack ?? error.message });
   process.exit(FAIL_STOP_EXIT_CODE);
+}
+
+/** Total and usable bytes of the volume holding `path` (Java's FileStore total and usable space). */
+async function volumeOf(path: string): Promise<{ totalBytes: number; usableBytes: number }> {
+  const stats = await statfs(path);
+  return { totalBytes: stats.blocks * stats.bsize, usableBytes: stats.bavail * stats.bsize };
 }
