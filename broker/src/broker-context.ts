@@ -19,6 +19,10 @@ export interface BrokerContext {
   appendNotifier: AppendNotifier;
   /** Buffers Fetch reads segment data into, reused once a response is written. */
   readBufferPool: ReadBufferPool;
+  /** The log directory (absolute path) all partitions live in. */
+  logDir: string;
+  /** Size of the volume the log directory is on; rejects when it cannot be read. */
+  logDirVolume(): Promise<{ totalBytes: number; usableBytes: number }>;
   /** The group coordinator (consumer groups, committed offsets in __consumer_offsets). */
   groups: GroupService;
   logger: Logger;
@@ -27,4 +31,10 @@ export interface BrokerContext {
   scheduler: Scheduler;
   /** Creates a topic with broker defaults (auto.create.topics.enable); returns a Kafka error code. */
   autoCreateTopic(name: string): Promise<number>;
+  /**
+   * A broken invariant (an assertion failed while serving a request): the in-memory state can no
+   * longer be trusted, so the broker logs it and the process exits non-zero without writing
+   * anything more; the next start recovers from the files. Serving on could store wrong data.
+   */
+  failStop(what: string, error: Error): void;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BrokerConfig } from './config/broker-config.js';
 import type { BrokerContext } from './broker-context.js';
@@ -68,12 +68,15 @@ export class Broker {
       topics,
       producerIds,
       appendNotifier: new AppendNotifier(),
+      logDir,
+      logDirVolume: () => volumeOf(logDir),
       readBufferPool: new ReadBufferPool(FETCH_READ_BUFFER_BYTES, this.config.fetchReadBuffersMax),
       groups,
       logger: this.logger,
       nowMs: () => Date.now(),
       scheduler: systemScheduler,
       autoCreateTopic: (name) => this.autoCreateTopic(name),
+      failStop: (what, error) => failStop(this.logger, what, error),
     };
     const dispatcher = new RequestDispatcher(this.context);
     this.dispatcher = dispatcher;
@@ -299,4 +302,19 @@ async function loadOrCreateMetaProperties(logDir: string, config: BrokerConfig):
   const clusterId = config.clusterId ?? randomBytes(16).toString('base64url');
   await writeFileAtomically(path, `#\n#Written by Fjord\nversion=1\ncluster.id=${clusterId}\nnode.id=${config.nodeId}\n`);
   return clusterId;
+}
+
+/** Exit status of a fail-stop (cli.ts: 1 = runtime failure). */
+const FAIL_STOP_EXIT_CODE = 1;
+
+/** See BrokerContext.failStop: log, then exit at once (no shutdown: it would write more state). */
+function failStop(logger: Logger, what: string, error: Error): never {
+  logger.error(`fail-stop: ${what}; exiting so that the next start recovers from disk`, { error: error.stack ?? error.message });
+  process.exit(FAIL_STOP_EXIT_CODE);
+}
+
+/** Total and usable bytes of the volume holding `path` (Java's FileStore total and usable space). */
+async function volumeOf(path: string): Promise<{ totalBytes: number; usableBytes: number }> {
+  const stats = await statfs(path);
+  return { totalBytes: stats.blocks * stats.bsize, usableBytes: stats.bavail * stats.bsize };
 }

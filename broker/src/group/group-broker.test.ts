@@ -247,7 +247,9 @@ describe('group APIs at versions kafkajs does not send', () => {
     assert.equal(single.nodeId, 1);
     assert.equal(single.port, broker.context.advertisedPort);
     const txn = await call(10, 3, codec.encodeFindCoordinatorRequest, { key: 'tx', keyType: 1 }, codec.decodeFindCoordinatorResponse);
-    assert.equal(txn.errorCode, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    // Not retriable (COORDINATOR_NOT_AVAILABLE would make initTransactions() retry for max.block.ms).
+    assert.equal(txn.errorCode, ErrorCode.INVALID_REQUEST);
+    assert.match(txn.errorMessage ?? '', /Transactions are not supported/);
   });
 
   it('OffsetCommit v9 (admin path) and OffsetFetch v9 for several groups round-trip epoch and metadata', async () => {

@@ -19,9 +19,10 @@ type PartitionResponse = NonNullable<NonNullable<ProduceResponseInput['responses
  * KAFKA-18659) but v0-2 are refused, as Kafka 4 does; implemented 3-12 (v12's transaction-v2
  * semantics only matter for transactional producers, which we refuse for now).
  *
- * Each partition's batch is validated (header and CRC, no per-record work unless the topic is
- * compacted), then appended; offsets are assigned synchronously in request order so pipelined
- * requests from one producer keep their order. acks=0 gets no response at all.
+ * Each partition's batch is validated, header and CRC first (validateProducedRecords), then every
+ * record, decompressing compressed batches as Kafka's LogValidator does (validateBatchRecords),
+ * and appended; offsets are assigned synchronously in request order so pipelined requests from
+ * one producer keep their order. acks=0 gets no response at all.
  */
 registerHandler<ProduceRequest, ProduceResponseInput>({
   apiKey: 0,
@@ -47,7 +48,7 @@ registerHandler<ProduceRequest, ProduceResponseInput>({
           info.apiVersion,
           request.transactionalId,
         );
-        if ('errorCode' in outcome) return { ...response, errorCode: outcome.errorCode, errorMessage: outcome.message };
+        if ('errorCode' in outcome) return { ...response, ...rejection(outcome) };
         pending.push(
           outcome.then((result) => {
             response.errorCode = result.errorCode;
@@ -72,6 +73,29 @@ registerHandler<ProduceRequest, ProduceResponseInput>({
   },
 });
 
+interface Rejection {
+  errorCode: number;
+  message: string;
+  /** The record the rejection is about, when it is about one (v8+ record_errors). */
+  recordIndex?: number;
+}
+
+/**
+ * A refused batch's error fields (error_message and record_errors from v8; older versions drop
+ * them). A record's failure is reported as Kafka's RecordValidationException does: the record in
+ * record_errors, a summary in error_message.
+ */
+function rejection(outcome: Rejection): Pick<PartitionResponse, 'errorCode' | 'errorMessage' | 'recordErrors'> {
+  if (outcome.recordIndex === undefined) return { errorCode: outcome.errorCode, errorMessage: outcome.message };
+  const recordErrors = [{ batchIndex: outcome.recordIndex, batchIndexErrorMessage: outcome.message }];
+  const errorMessage =
+    outcome.errorCode === ErrorCode.INVALID_TIMESTAMP
+      ? 'One or more records have been rejected due to invalid timestamp'
+      : `One or more records have been rejected due to 1 record errors in total, and only showing the first three errors at most: ` +
+        `[RecordError(batchIndex=${outcome.recordIndex}, message='${outcome.message}')]`;
+  return { errorCode: outcome.errorCode, errorMessage, recordErrors };
+}
+
 interface AppendOutcome {
   errorCode: number;
   baseOffset: number;
@@ -87,7 +111,7 @@ function appendToPartition(
   records: Buffer | null,
   apiVersion: number,
   transactionalId: string | null,
-): Promise<AppendOutcome> | { errorCode: number; message: string } {
+): Promise<AppendOutcome> | Rejection {
   const partition = broker.topics.partition(topicName, partitionIndex);
   if (!partition) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message: `This server does not host this topic-partition.` };
   const topic = partition.topic;
@@ -115,7 +139,7 @@ function appendToPartition(
     timestampBounds: logAppendTime ? null : { minMs: now - beforeMaxMs, maxMs: now + afterMaxMs },
     maxDecompressedBytes: DECOMPRESSED_BATCH_BYTES_MAX,
   });
-  if (!recordCheck.ok) return { errorCode: recordCheck.errorCode, message: recordCheck.message };
+  if (!recordCheck.ok) return recordCheck;
   let logAppendTimeMs = -1;
   if (logAppendTime) {
     setLogAppendTime(stored, now);

@@ -12,13 +12,26 @@ type PartitionResponse = NonNullable<TopicResponse['partitions']>[number];
 
 const READ_COMMITTED = 1;
 const STORAGE_ERROR_READ = { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: [] as Buffer[], sizeBytes: 0 };
+/** A disk read may start up to one index interval (index.interval.bytes) before the fetch offset. */
+const READ_START_SLACK_BYTES = 64 * 1024;
 
-interface PendingRead {
+/** A partition that passed the checks and is to be read, in request order. */
+interface Candidate {
   entry: PartitionResponse;
   partition: Partition;
+  fetchOffset: number;
   partitionMaxBytes: number;
+}
+
+interface InflightRead {
+  candidate: Candidate;
+  /** What the read may return (whole batches; the first may be larger, KIP-74). */
+  limitBytes: number;
+  /** Memory the read is assumed to pin until it is accepted (see readHoldBytes). */
+  holdBytes: number;
   result: Promise<ReadResult>;
 }
+
 const EMPTY_RECORDS = Buffer.alloc(0);
 
 /**
@@ -27,7 +40,9 @@ const EMPTY_RECORDS = Buffer.alloc(0);
  * partition has an error, wait until an append to a requested partition or MaxWaitMs (capped by
  * fjord.fetch.wait.ms.max), then read again. Whole stored batches are returned from the one
  * containing the fetch offset; the first batch is returned even if larger than the limits (KIP-74).
- * Without transactions the last stable offset equals the high watermark.
+ * The response's byte budget is applied while reading (readWithinBudget), so a fetch of many
+ * partitions holds about its MaxBytes. Without transactions the last stable offset equals the
+ * high watermark.
  */
 registerHandler<FetchRequest, FetchResponseInput>({
   apiKey: 1,
@@ -63,13 +78,11 @@ registerHandler<FetchRequest, FetchResponseInput>({
 });
 
 async function readAll(broker: BrokerContext, request: FetchRequest, version: number) {
-  let bytes = 0;
   let hasError = false;
   const keys: string[] = [];
   const responseMaxBytes = Math.min(request.maxBytes, broker.config.fetchMaxBytes);
   const responses: TopicResponse[] = [];
-  const reads: PendingRead[] = [];
-  const releases: Array<() => void> = [];
+  const candidates: Candidate[] = [];
   for (const fetchTopic of request.topics) {
     const topic = version >= 13 ? broker.topics.getById(fetchTopic.topicId) : broker.topics.get(fetchTopic.topic);
     const partitions: PartitionResponse[] = [];
@@ -112,23 +125,72 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
         continue;
       }
       keys.push(AppendNotifier.key(partition.topic.name, partition.index));
-      // Reads of all partitions run concurrently; the response byte budget is applied below, in
-      // request order, once they are done.
       const entry: PartitionResponse = { ...base, ...watermarks, errorCode: ErrorCode.NONE };
       partitions.push(entry);
-      const limitBytes = Math.max(Math.min(fetchPartition.partitionMaxBytes, responseMaxBytes), 1);
-      reads.push({
-        entry,
-        partition,
-        partitionMaxBytes: fetchPartition.partitionMaxBytes,
-        result: log.read(Number(fetchPartition.fetchOffset), limitBytes, broker.readBufferPool).catch(() => STORAGE_ERROR_READ),
-      });
+      // At least one byte: a read of 0 would still return a batch (KIP-74).
+      const partitionMaxBytes = Math.max(fetchPartition.partitionMaxBytes, 1);
+      candidates.push({ entry, partition, fetchOffset: Number(fetchPartition.fetchOffset), partitionMaxBytes });
     }
     responses.push({ topic: fetchTopic.topic, topicId: fetchTopic.topicId, partitions });
   }
-  for (const read of reads) {
-    const result = await read.result;
-    const entry = read.entry;
+  const read = await readWithinBudget(broker, candidates, responseMaxBytes);
+  return { responses, bytes: read.bytes, hasError: hasError || read.hasError, keys, releases: read.releases };
+}
+
+/**
+ * Reads the candidates' records into their entries, with Kafka's budget (ReplicaManager.readFromLog):
+ * in request order, each partition gets at most min(its PartitionMaxBytes, what is left of the
+ * response's MaxBytes); the first partition with data gets at least one batch (KIP-74); once the
+ * budget is spent the rest answer with no records (but their offsets and errors).
+ *
+ * Reads run concurrently only while that cannot change the answer or the memory held: a read
+ * starts early with its whole PartitionMaxBytes when the reads in flight could return their
+ * whole limits and it would still fit, and when the memory they pin (readHoldBytes) stays within
+ * the response's MaxBytes; otherwise it waits until the reads before it are accepted. So a fetch
+ * holds about its response size, not one read buffer per requested partition (1,000 partitions
+ * used to pin ~1 GiB of pooled buffers for a 55 MiB response).
+ */
+async function readWithinBudget(broker: BrokerContext, candidates: readonly Candidate[], responseMaxBytes: number) {
+  let bytes = 0;
+  let heldBytes = 0;
+  let hasError = false;
+  const releases: Array<() => void> = [];
+  const inflight: InflightRead[] = [];
+  let inflightLimitBytes = 0;
+  let inflightHoldBytes = 0;
+  let next = 0;
+  const poolBufferBytes = broker.readBufferPool.bufferBytes;
+  const start = (candidate: Candidate, limitBytes: number) => {
+    const holdBytes = readHoldBytes(limitBytes, poolBufferBytes);
+    const log = candidate.partition.log;
+    const result = log.read(candidate.fetchOffset, limitBytes, broker.readBufferPool).catch(() => STORAGE_ERROR_READ);
+    inflight.push({ candidate, limitBytes, holdBytes, result });
+    inflightLimitBytes += limitBytes;
+    inflightHoldBytes += holdBytes;
+  };
+  for (;;) {
+    // Start what may run alongside the reads in flight.
+    while (next < candidates.length) {
+      const candidate = candidates[next]!;
+      const left = responseMaxBytes - bytes - inflightLimitBytes;
+      if (inflight.length === 0) {
+        // Nothing before it is pending: the limit is exactly Kafka's.
+        if (responseMaxBytes - bytes <= 0) break;
+        start(candidate, Math.min(candidate.partitionMaxBytes, responseMaxBytes - bytes));
+      } else {
+        const fits = candidate.partitionMaxBytes <= left;
+        const holds = heldBytes + inflightHoldBytes + readHoldBytes(candidate.partitionMaxBytes, poolBufferBytes) <= responseMaxBytes;
+        if (!fits || !holds) break;
+        start(candidate, candidate.partitionMaxBytes);
+      }
+      next++;
+    }
+    const head = inflight.shift();
+    if (head === undefined) break;
+    inflightLimitBytes -= head.limitBytes;
+    inflightHoldBytes -= head.holdBytes;
+    const result = await head.result;
+    const entry = head.candidate.entry;
     if (result.errorCode !== ErrorCode.NONE) {
       // Kafka leaves the offsets unknown (-1) in an errored partition.
       hasError = true;
@@ -141,22 +203,86 @@ async function readAll(broker: BrokerContext, request: FetchRequest, version: nu
       });
       continue;
     }
-    // KIP-74: the first partition with data may exceed the limits by one batch; later ones must
-    // fit in what is left of the response's budget, or wait for the next fetch.
-    const budget = Math.min(read.partitionMaxBytes, responseMaxBytes - bytes);
-    if (bytes > 0 && result.sizeBytes > budget) {
-      result.release?.();
-      continue;
-    }
-    if (result.release !== undefined) releases.push(result.release);
-    bytes += result.sizeBytes;
-    const highWatermark = BigInt(read.partition.log.highWatermark);
+    // A read started early assumed the reads before it would return no more than their limits;
+    // the first with data may have returned more (KIP-74), so keep what fits in what is left.
+    const accepted = bytes === 0 ? result : fitting(result, Math.min(head.candidate.partitionMaxBytes, responseMaxBytes - bytes));
+    const kept = compact(accepted);
+    if (kept.release !== undefined) releases.push(kept.release);
+    bytes += kept.sizeBytes;
+    heldBytes += kept.heldBytes;
+    const highWatermark = BigInt(head.candidate.partition.log.highWatermark);
     entry.highWatermark = highWatermark;
     entry.lastStableOffset = highWatermark;
     // Kafka sends an empty (not null) record set when there is nothing new; librdkafka rejects -1.
-    entry.records = result.records.length > 0 ? result.records : EMPTY_RECORDS;
+    entry.records = kept.records.length > 0 ? kept.records : EMPTY_RECORDS;
   }
-  return { responses, bytes, hasError, keys, releases };
+  // Past the budget: no read (Kafka reads with 0 bytes left), but an offset out of range is still
+  // an error, as the log's own check would say.
+  for (; next < candidates.length; next++) {
+    const { entry, partition, fetchOffset } = candidates[next]!;
+    if (fetchOffset < partition.log.logStartOffset || fetchOffset > partition.log.highWatermark) {
+      hasError = true;
+      Object.assign(entry, {
+        errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
+        highWatermark: -1n,
+        lastStableOffset: -1n,
+        logStartOffset: -1n,
+        abortedTransactions: null,
+      });
+    }
+  }
+  return { bytes, hasError, releases };
+}
+
+/**
+ * What a read of `limitBytes` may pin until it is accepted: a disk read fills a pooled buffer
+ * (`poolBufferBytes`, whatever the read's length: the buffer is lent whole) or, when longer, a
+ * buffer of its own a little over the limit (the index interval it may start before the offset).
+ */
+function readHoldBytes(limitBytes: number, poolBufferBytes: number): number {
+  return Math.max(limitBytes + READ_START_SLACK_BYTES, poolBufferBytes);
+}
+
+/** The leading whole batches of `result` that fit in `budgetBytes` (each record is one batch). */
+function fitting(result: ReadResult, budgetBytes: number): ReadResult {
+  if (result.sizeBytes <= budgetBytes) return result;
+  let sizeBytes = 0;
+  let count = 0;
+  while (count < result.records.length && sizeBytes + result.records[count]!.length <= budgetBytes)
+    sizeBytes += result.records[count++]!.length;
+  if (count === 0) {
+    result.release?.();
+    return { errorCode: ErrorCode.NONE, records: [], sizeBytes: 0 };
+  }
+  return { ...result, records: result.records.slice(0, count), sizeBytes };
+}
+
+/**
+ * The records to send and the memory they pin until written. Records read from disk are views
+ * of pooled buffers; when they fill less than half of what they pin (a few batches in a whole
+ * pooled buffer), they are copied out and the buffers go back at once, so many small partitions
+ * do not pin a pooled buffer each. Records from the tail cache pin nothing new.
+ */
+function compact(result: ReadResult): { records: Buffer[]; sizeBytes: number; heldBytes: number; release?: () => void } {
+  if (result.release === undefined || result.records.length === 0) {
+    result.release?.();
+    return { records: result.records, sizeBytes: result.sizeBytes, heldBytes: 0 };
+  }
+  const pinned = new Set<ArrayBufferLike>(result.records.map((records) => records.buffer));
+  let pinnedBytes = 0;
+  for (const buffer of pinned) pinnedBytes += buffer.byteLength;
+  if (pinnedBytes <= 2 * result.sizeBytes)
+    return { records: result.records, sizeBytes: result.sizeBytes, heldBytes: pinnedBytes, release: result.release };
+  const copy = Buffer.allocUnsafeSlow(result.sizeBytes);
+  const records: Buffer[] = [];
+  let at = 0;
+  for (const batch of result.records) {
+    batch.copy(copy, at);
+    records.push(copy.subarray(at, at + batch.length));
+    at += batch.length;
+  }
+  result.release();
+  return { records, sizeBytes: result.sizeBytes, heldBytes: result.sizeBytes };
 }
 
 /** Epoch-aware clients send the leader epoch they know (-1 = none). */

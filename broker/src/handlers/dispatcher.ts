@@ -6,13 +6,17 @@ import { decodeRequestHeader } from '../protocol/generated/request-header.js';
 import { encodeResponseHeader } from '../protocol/generated/response-header.js';
 import { requestHeaderVersion, responseHeaderVersion } from '../protocol/generated/api-keys.js';
 import { ErrorCode } from '../protocol/error-codes.js';
+import { AssertionError } from '../io/assert.js';
 import { CloseConnection, handlerFor, NO_RESPONSE, type RequestInfo } from './registry.js';
+import { errorResponseBuilder } from './error-responses.js';
 import { API_VERSIONS_KEY, maxApiVersionsVersion } from './18-api-versions.js';
 
 /**
  * Frame -> header -> handler -> response frame. Kafka closes the connection for a request it
  * cannot parse or whose key/version it does not serve (SocketServer); ApiVersions is the one
- * exception, answered at any version (KIP-511).
+ * exception, answered at any version (KIP-511). A handler that throws gets its request answered
+ * with UNKNOWN_SERVER_ERROR, unless what it threw is an assertion: then the broker stops
+ * (fail-stop, see `unexpected`).
  */
 export class RequestDispatcher implements Dispatcher {
   /** Requests received per API key, for /metrics. */
@@ -45,7 +49,8 @@ export class RequestDispatcher implements Dispatcher {
       if (error instanceof ProtocolDecodeError) {
         return { kind: 'close', reason: `malformed ${handler.name} v${apiVersion} request: ${error.message}` };
       }
-      throw error;
+      // A decoder bug, not bad input: there is no request to build an error response from.
+      return this.unexpected(`${handler.name} v${apiVersion} request could not be decoded`, error, null);
     }
     // Only Fetch responses borrow buffers: no array unless a handler registers a release.
     let releases: Array<() => void> | null = null;
@@ -63,41 +68,84 @@ export class RequestDispatcher implements Dispatcher {
       clientHost: connection.remoteAddress,
       onResponseWritten: (release) => void (releases ??= []).push(release),
     };
+    const failed = (error: unknown): DispatchOutcome => {
+      releaseAll();
+      const errorResponse = () => this.errorResponse(apiKey, apiVersion, correlationId, request, handler.encodeResponse);
+      return this.unexpected(`${handler.name} v${apiVersion} request failed`, error, errorResponse);
+    };
     const encode = (response: unknown): DispatchOutcome => {
       if (response === NO_RESPONSE || response instanceof CloseConnection) {
         releaseAll();
         return response === NO_RESPONSE ? { kind: 'none' } : { kind: 'close', reason: response.reason };
       }
-      const writer = new Writer();
+      let chunks: Buffer[];
       try {
+        const writer = new Writer();
         encodeResponseHeader(writer, responseHeaderVersion(apiKey, apiVersion), correlationId);
         handler.encodeResponse(writer, apiVersion, response);
+        chunks = writer.toChunks();
       } catch (error) {
-        releaseAll();
-        throw error;
+        return failed(error);
       }
-      const chunks = writer.toChunks();
       return releases === null ? { kind: 'response', chunks } : { kind: 'response', chunks, release: releaseAll };
-    };
-    const failed = (error: Error) => {
-      releaseAll();
-      return this.failed(handler.name, error);
     };
     let result: ReturnType<typeof handler.handle>;
     try {
       result = handler.handle(request, info, this.broker);
     } catch (error) {
-      releaseAll();
-      throw error;
+      return failed(error);
     }
     if (result instanceof Promise) return result.then(encode, failed);
     return encode(result);
   }
 
-  private failed(name: string, error: Error): DispatchOutcome {
-    this.broker.logger.error(`${name} handler failed`, { error: error.stack ?? error.message });
-    return { kind: 'close', reason: `${name} handler failed: ${error.message}` };
+  /**
+   * An error no handler expected. A broken invariant (`AssertionError`: io/assert.ts, or
+   * node:assert's) means the broker's state can no longer be trusted, so the process stops
+   * (`BrokerContext.failStop`) and the next start recovers from what is on disk. Anything else
+   * is a bug confined to this request: it is logged with its stack and answered with
+   * UNKNOWN_SERVER_ERROR (`errorResponse`), or the connection is closed when there is no
+   * response to build.
+   */
+  private unexpected(what: string, error: unknown, errorResponse: (() => DispatchOutcome) | null): DispatchOutcome {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    if (isInvariantViolation(cause)) {
+      this.broker.failStop(what, cause);
+      return { kind: 'close', reason: `${what}: ${cause.message}` };
+    }
+    this.broker.logger.error(`${what}; answering UNKNOWN_SERVER_ERROR`, { error: cause.stack ?? cause.message });
+    if (errorResponse === null) return { kind: 'close', reason: `${what}: ${cause.message}` };
+    try {
+      return errorResponse();
+    } catch (encodeError) {
+      const encodeCause = encodeError instanceof Error ? encodeError : new Error(String(encodeError));
+      if (isInvariantViolation(encodeCause)) this.broker.failStop(`${what}, and so did its error response`, encodeCause);
+      else this.broker.logger.error(`${what}: its error response failed too`, { error: encodeCause.stack ?? encodeCause.message });
+      return { kind: 'close', reason: `${what}: ${cause.message}` };
+    }
   }
+
+  private errorResponse(
+    apiKey: number,
+    apiVersion: number,
+    correlationId: number,
+    request: unknown,
+    encodeResponse: (writer: Writer, version: number, response: unknown) => void,
+  ): DispatchOutcome {
+    const build = errorResponseBuilder(apiKey);
+    if (build === undefined) return { kind: 'close', reason: `no error response defined for API key ${apiKey}` };
+    const response = build(request, apiVersion, ErrorCode.UNKNOWN_SERVER_ERROR);
+    if (response instanceof CloseConnection) return { kind: 'close', reason: response.reason };
+    const writer = new Writer();
+    encodeResponseHeader(writer, responseHeaderVersion(apiKey, apiVersion), correlationId);
+    encodeResponse(writer, apiVersion, response);
+    return { kind: 'response', chunks: writer.toChunks() };
+  }
+}
+
+/** Assertion failures: ours (io/assert.ts) and node:assert's (`code` ERR_ASSERTION). */
+export function isInvariantViolation(error: Error): boolean {
+  return error instanceof AssertionError || (error as NodeJS.ErrnoException).code === 'ERR_ASSERTION';
 }
 
 /** v0 body: error_code 35, api_keys [18, 0, max]; header v0. Clients retry with that max. */

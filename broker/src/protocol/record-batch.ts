@@ -209,20 +209,26 @@ function reject(errorCode: number, message: string): ValidateProducedResult {
   return { ok: false, errorCode, message };
 }
 
-/**
- * Validates the `records` field of one Produce (v3+) partition: exactly one magic-2 batch.
- * Header + CRC only (never walks or decompresses records). Never throws on any input.
- * Error codes follow Kafka (ByteBufferLogInputStream, ProduceRequest.validateRecords,
- * UnifiedLog.analyzeAndValidateRecords, LogValidator.validateBatch).
- * The caller still checks: zstd needs Produce v7+ (UNSUPPORTED_COMPRESSION_TYPE), and
- * producer-state (sequence/epoch) rules.
- */
+/** True if a whole batch (its batchLength says how long) starts at `position`. */
 function holdsCompleteBatch(records: Buffer, position: number): boolean {
   const remaining = records.length - position;
   if (remaining < LOG_OVERHEAD) return false;
   return remaining >= records.readInt32BE(position + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
 }
 
+/**
+ * Validates the `records` field of one Produce (v3+) partition: exactly one magic-2 batch
+ * (trailing bytes that do not make a second whole batch are ignored, as Kafka's batch iterator
+ * does), base offset 0, at most `maxMessageBytes`, CRC-32C, offset range and count, no control
+ * bit, a known codec, a producer id/sequence pair that makes sense, the CreateTime timestamp type
+ * and timestamps in the safe-integer range. Header and CRC only: it never walks or decompresses
+ * the records. Never throws on any input.
+ * Error codes follow Kafka (ByteBufferLogInputStream, ProduceRequest.validateRecords,
+ * UnifiedLog.analyzeAndValidateRecords, LogValidator.validateBatch).
+ * The caller still checks the records themselves (record-validation.ts `validateBatchRecords`),
+ * that zstd comes with Produce v7+ (UNSUPPORTED_COMPRESSION_TYPE), transactional batches, and the
+ * producer-state (sequence/epoch) rules.
+ */
 export function validateProducedRecords(records: Buffer, limits: ProducedBatchLimits): ValidateProducedResult {
   const length = records.length;
   // ByteBufferLogInputStream: fewer than 12 bytes = no batch at all.

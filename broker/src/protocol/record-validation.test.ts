@@ -64,15 +64,29 @@ test('keyless records are refused when keys are required (compacted topics)', ()
     ok: false,
     errorCode: ErrorCode.INVALID_RECORD,
     message: 'Compacted topic cannot accept message without key',
+    recordIndex: 1,
   });
   const keyed = buildRecordBatch({ timestamp: NOW, records: [{ key: 'a', value: '1' }] });
   assert.deepEqual(check(keyed, { ...lenient, requireKeys: true }), { ok: true });
 });
 
+test('a batch whose records decompress past the limit is INVALID_RECORD (not retriable) naming the limit', () => {
+  const big = buildRecordBatch({ compression: CompressionCodec.GZIP, timestamp: NOW, records: [{ key: 'k', value: Buffer.alloc(4096) }] });
+  const result = check(big, { ...lenient, maxDecompressedBytes: 1024 });
+  assert.deepEqual(result, {
+    ok: false,
+    errorCode: ErrorCode.INVALID_RECORD,
+    message:
+      "The gzip records of this batch decompress to more than 1024 bytes, the broker's limit for one batch: send smaller batches (batch.size, linger.ms)",
+  });
+});
+
 test('CreateTime bounds apply to every record, not just the batch header', () => {
   const bounds = { minMs: NOW - 1000, maxMs: NOW + 1 };
   assert.equal(check(sample(), { ...lenient, timestampBounds: bounds }).ok, false);
-  assert.equal((check(sample(), { ...lenient, timestampBounds: bounds }) as { errorCode: number }).errorCode, ErrorCode.INVALID_TIMESTAMP);
+  const refused = check(sample(), { ...lenient, timestampBounds: bounds }) as { errorCode: number; recordIndex?: number };
+  assert.equal(refused.errorCode, ErrorCode.INVALID_TIMESTAMP);
+  assert.equal(refused.recordIndex, 2, 'the record out of bounds is named');
   assert.deepEqual(check(sample(), { ...lenient, timestampBounds: { minMs: NOW - 1000, maxMs: NOW + 5 } }), { ok: true });
 });
 

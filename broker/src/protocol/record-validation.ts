@@ -1,5 +1,5 @@
 import { ErrorCode } from './error-codes.js';
-import { CompressionCodec, CompressionError, decompress } from './compression.js';
+import { codecName, CompressionCodec, CompressionError, decompress, DecompressionLimitError } from './compression.js';
 import { RecordCursor } from './records.js';
 import { computeBatchCrc, CRC_OFFSET, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEAD, writeInt64Number } from './record-batch.js';
 
@@ -13,6 +13,12 @@ import { computeBatchCrc, CRC_OFFSET, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEA
  *
  * If the header's maxTimestamp differs from the records' true maximum it is rewritten (and the
  * CRC recomputed), as Kafka does.
+ *
+ * A failure that belongs to one record (a missing key, a timestamp out of bounds) names it in
+ * `recordIndex`, which the Produce response reports as a record error (Kafka's RecordError).
+ * A batch whose records decompress to more than `maxDecompressedBytes` (a decompression bomb;
+ * Kafka has no such limit) is INVALID_RECORD, not retriable, with a message naming the limit:
+ * a retriable code would have the producer resend it until its delivery timeout.
  */
 export interface RecordValidationOptions {
   requireKeys: boolean;
@@ -21,7 +27,7 @@ export interface RecordValidationOptions {
   maxDecompressedBytes: number;
 }
 
-export type RecordValidationResult = { ok: true } | { ok: false; errorCode: number; message: string };
+export type RecordValidationResult = { ok: true } | { ok: false; errorCode: number; message: string; recordIndex?: number };
 
 class MalformedRecord extends Error {}
 
@@ -37,6 +43,15 @@ export function validateBatchRecords(
     try {
       payload = decompress(header.compression as CompressionCodec, payload, options.maxDecompressedBytes);
     } catch (error) {
+      if (error instanceof DecompressionLimitError) {
+        return {
+          ok: false,
+          errorCode: ErrorCode.INVALID_RECORD,
+          message:
+            `The ${codecName(header.compression)} records of this batch decompress to more than ${error.limit} bytes, ` +
+            `the broker's limit for one batch: send smaller batches (batch.size, linger.ms)`,
+        };
+      }
       if (error instanceof CompressionError) {
         return { ok: false, errorCode: ErrorCode.CORRUPT_MESSAGE, message: `Compressed records could not be read: ${error.message}` };
       }
@@ -58,7 +73,12 @@ export function validateBatchRecords(
       const keyLength = record.varint();
       if (keyLength < -1) throw new MalformedRecord(`record ${index} has an invalid key length ${keyLength}`);
       if (keyLength === -1 && options.requireKeys) {
-        return { ok: false, errorCode: ErrorCode.INVALID_RECORD, message: 'Compacted topic cannot accept message without key' };
+        return {
+          ok: false,
+          errorCode: ErrorCode.INVALID_RECORD,
+          message: 'Compacted topic cannot accept message without key',
+          recordIndex: index,
+        };
       }
       record.skip(Math.max(keyLength, 0));
       const valueLength = record.varint();
@@ -84,6 +104,7 @@ export function validateBatchRecords(
           ok: false,
           errorCode: ErrorCode.INVALID_TIMESTAMP,
           message: `Timestamp ${timestamp} of message with offset delta ${index} is out of range`,
+          recordIndex: index,
         };
       }
       if (timestamp > maxTimestamp) maxTimestamp = timestamp;
