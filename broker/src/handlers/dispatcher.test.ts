@@ -51,9 +51,11 @@ function sampleRequest(apiKey: number, v: number): Record<string, unknown> {
     case 11:
       return { groupId: group, sessionTimeoutMs: 10_000, memberId: '', protocolType: 'consumer', protocols: [] };
     case 12:
-    case 13:
     case 14:
       return { groupId: group, memberId: 'm' };
+    case 13:
+      // LeaveGroup v3+ names its members in a batch; memberId is v0-2 only.
+      return v >= 3 ? { groupId: group, members: [{ memberId: 'm' }] } : { groupId: group, memberId: 'm' };
     case 15:
       return { groups: [group] };
     case 18:
