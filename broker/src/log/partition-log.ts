@@ -657,17 +657,22 @@ export class PartitionLog {
   }
 
   /**
-   * The first batch (below the high watermark, ending at or after logStartOffset) whose
-   * maxTimestamp >= `timestampMs`, or null. The batch may start below logStartOffset; the
-   * caller refines to the exact record and clamps to logStartOffset.
+   * The first batch (below the high watermark, ending at or after `fromOffset`) whose
+   * maxTimestamp >= `timestampMs`, or null. `fromOffset` defaults to logStartOffset: Kafka's
+   * search starts there, so records below it are never an answer. The batch may start below
+   * `fromOffset` (its maxTimestamp covers all its records): the caller refines to the exact record
+   * at or after `fromOffset` and, if the batch has none, searches again after it.
    */
-  async findBatchByTimestamp(timestampMs: number): Promise<{ baseOffset: number; batch: Buffer } | null> {
+  async findBatchByTimestamp(
+    timestampMs: number,
+    fromOffset: number = this.logStart,
+  ): Promise<{ baseOffset: number; lastOffset: number; batch: Buffer } | null> {
     const highWatermark = this.highWater;
     for (const segment of [...this.segments]) {
-      if (segment.indexer.maxTimestamp < timestampMs || segment.nextOffset <= this.logStart) continue;
+      if (segment.indexer.maxTimestamp < timestampMs || segment.nextOffset <= fromOffset) continue;
       if (segment.baseOffset >= highWatermark) return null;
-      const startOffset = Math.max(segment.indexer.timeIndex.lookup(timestampMs), this.logStart, segment.baseOffset);
-      let found: { baseOffset: number; batch: Buffer } | null = null;
+      const startOffset = Math.max(segment.indexer.timeIndex.lookup(timestampMs), fromOffset, segment.baseOffset);
+      let found: { baseOffset: number; lastOffset: number; batch: Buffer } | null = null;
       let passedHighWatermark = false;
       try {
         await segment.walkBatches(
@@ -679,13 +684,14 @@ export class PartitionLog {
               passedHighWatermark = true;
               return false;
             }
-            if (baseOffset + lastOffsetDeltaOf(window, at) < this.logStart || maxTimestampOf(window, at) < timestampMs) return true;
-            found = { baseOffset, batch: Buffer.from(window.subarray(at, at + batchBytes)) };
+            const lastOffset = baseOffset + lastOffsetDeltaOf(window, at);
+            if (lastOffset < fromOffset || maxTimestampOf(window, at) < timestampMs) return true;
+            found = { baseOffset, lastOffset, batch: Buffer.from(window.subarray(at, at + batchBytes)) };
             return false;
           },
         );
       } catch (error) {
-        if (segment.replaced) return this.findBatchByTimestamp(timestampMs);
+        if (segment.replaced) return this.findBatchByTimestamp(timestampMs, fromOffset);
         if (error instanceof SegmentDeletedError) continue;
         throw error;
       } finally {
