@@ -51,6 +51,7 @@ import {
   writeCheckpoint,
 } from './checkpoint.js';
 import { planRetention } from './retention.js';
+import { syncDirectory, writeFileAtomically, type AtomicWriteOptions } from './atomic-file.js';
 import {
   CLEANER_OFFSET_CHECKPOINT,
   OffsetMap,
@@ -78,7 +79,6 @@ import {
   SegmentDeletedError,
   TIME_INDEX_SUFFIX,
   offsetFileName,
-  writeFileAtomically,
   type IndexSettings,
 } from './segment.js';
 import { TailCache, TailCacheBudget } from './tail-cache.js';
@@ -859,9 +859,12 @@ export class PartitionLog {
         const active = this.activeSegment;
         active.indexer.onBecomeInactive();
         await active.sync();
-        await active.writeIndexFiles();
-        await this.writeSnapshot(this.logEnd, encodeProducerSnapshot(this.producerState.entries()));
-        await this.advanceRecoveryPoint(this.logEnd);
+        // One folder fsync for the files below, before the marker says no recovery is needed.
+        const deferred = { syncDirectory: false };
+        await active.writeIndexFiles(deferred);
+        await this.writeSnapshot(this.logEnd, encodeProducerSnapshot(this.producerState.entries()), deferred);
+        await this.advanceRecoveryPoint(this.logEnd, deferred);
+        await syncDirectory(this.dir);
         await writeFileAtomically(join(this.dir, CLEAN_SHUTDOWN_MARKER), '');
       }
       await this.closeAllHandles();
@@ -1063,20 +1066,20 @@ export class PartitionLog {
     return run;
   }
 
-  private async advanceRecoveryPoint(offset: number): Promise<void> {
+  private async advanceRecoveryPoint(offset: number, options?: AtomicWriteOptions): Promise<void> {
     if (offset <= this.recoveryPoint) return;
     this.recoveryPoint = offset;
-    await this.writeCheckpointInOrder(RECOVERY_POINT_CHECKPOINT, offset);
+    await this.writeCheckpointInOrder(RECOVERY_POINT_CHECKPOINT, offset, options);
   }
 
-  private writeCheckpointInOrder(name: string, offset: number): Promise<void> {
-    const write = this.checkpointWrites.then(() => writeCheckpoint(this.dir, name, offset));
+  private writeCheckpointInOrder(name: string, offset: number, options?: AtomicWriteOptions): Promise<void> {
+    const write = this.checkpointWrites.then(() => writeCheckpoint(this.dir, name, offset, options));
     this.checkpointWrites = write.catch(() => undefined);
     return write;
   }
 
-  private async writeSnapshot(offset: number, snapshot: Buffer): Promise<void> {
-    await writeFileAtomically(join(this.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)), snapshot);
+  private async writeSnapshot(offset: number, snapshot: Buffer, options?: AtomicWriteOptions): Promise<void> {
+    await writeFileAtomically(join(this.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)), snapshot, options);
   }
 
   // ---- segments, retention, truncation ----------------------------------------------------

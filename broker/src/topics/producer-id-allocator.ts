@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from './topic-registry.js';
+import { writeFileAtomically } from '../log/atomic-file.js';
 
 /**
  * Hands out producer ids for InitProducerId. Ids are reserved in blocks persisted to the log

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile, open } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { writeFileAtomically } from '../log/atomic-file.js';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-types.js';
@@ -281,16 +282,4 @@ export class TopicRegistry {
     this.persistChain = this.persistChain.then(() => writeFileAtomically(join(this.logDir, METADATA_FILE), text));
     return this.persistChain;
   }
-}
-
-export async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  await writeFile(temporary, text);
-  const handle = await open(temporary, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
 }
