@@ -11,6 +11,11 @@ let tempFileCounter = 0;
 
 export interface AtomicWriteOptions {
   /**
+   * fsync the file before the rename (default true). Only for files whose reader checks them and
+   * falls back when they are torn or empty (index files, CRC-checked producer snapshots).
+   */
+  syncFile?: boolean;
+  /**
    * fsync the folder after the rename (default true). A caller that replaces several files in
    * one folder may pass false and call `syncDirectory` once after the last one.
    */
@@ -23,7 +28,7 @@ export async function writeFileAtomically(path: string, data: Buffer | string, o
     const handle = await open(temp, 'w');
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (options.syncFile ?? true) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -44,4 +49,11 @@ export async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Creates an empty file (a marker: only its existence counts) and makes its name durable. */
+export async function createMarkerFile(path: string): Promise<void> {
+  const handle = await open(path, 'w');
+  await handle.close();
+  await syncDirectory(dirname(path));
 }

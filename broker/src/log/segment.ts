@@ -111,7 +111,7 @@ export class Segment {
       trustIndexFiles: boolean;
       verifyCrc: boolean;
       nowMs: number;
-      onTruncate?: (reason: string, atBytes: number) => void;
+      onTruncate?: OnTruncate;
       /** See `offsetGapsAllowed`. */
       offsetGapsAllowed?: boolean;
     },
@@ -434,7 +434,7 @@ export class Segment {
     settings: IndexSettings,
     fileSizeBytes: number,
     verifyCrc: boolean,
-    onTruncate?: (reason: string, atBytes: number) => void,
+    onTruncate?: OnTruncate,
     onBatch?: OnBatch,
   ): Promise<void> {
     this.indexer = new SegmentIndexer(this.baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes);
@@ -460,7 +460,7 @@ export class Segment {
       size = Math.max(RECOVERY_WINDOW_BYTES, needed);
     }
     if (this.indexer.sizeBytes < fileSizeBytes) {
-      onTruncate?.(reason ?? 'invalid bytes', this.indexer.sizeBytes);
+      onTruncate?.(reason ?? 'invalid bytes', this.indexer.sizeBytes, fileSizeBytes);
       const handle = await this.acquire();
       try {
         await handle.truncate(this.indexer.sizeBytes);
@@ -473,6 +473,9 @@ export class Segment {
     await this.closeIfIdle();
   }
 }
+
+/** Recovery cut the file at `atBytes` (of `fileBytes`) because of `reason`. */
+export type OnTruncate = (reason: string, atBytes: number, fileBytes: number) => void;
 
 /** Operating error: the segment was deleted (retention) while a reader wanted it. */
 export class SegmentDeletedError extends Error {
