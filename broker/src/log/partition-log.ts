@@ -51,7 +51,7 @@ import {
   writeCheckpoint,
 } from './checkpoint.js';
 import { planRetention } from './retention.js';
-import { createMarkerFile, syncDirectory, writeFileAtomically, type AtomicWriteOptions } from './atomic-file.js';
+import { createMarkerFile, writeFileAtomically, type AtomicWriteOptions } from './atomic-file.js';
 import { isOutOfSpace } from './storage-error.js';
 import {
   CLEANER_OFFSET_CHECKPOINT,
