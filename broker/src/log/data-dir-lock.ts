@@ -204,14 +204,14 @@ export class DataDirLock {
 /** Link of a complete temp file: `.lock` appears whole or not at all. False if it exists. */
 async function createExclusively(lockPath: string, text: string): Promise<boolean> {
   const temp = `${lockPath}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await link(temp, lockPath);
     return true;
   } catch (error) {
@@ -219,10 +219,8 @@ async function createExclusively(lockPath: string, text: string): Promise<boolea
     throw new StorageError(
       lockPath,
       `cannot create the data directory's lock (${(error as Error).message})`,
-      'Check the directory is writable.',
-      {
-        cause: error,
-      },
+      'Check that the directory is writable and has free space.',
+      { cause: error },
     );
   } finally {
     await rm(temp, { force: true });
