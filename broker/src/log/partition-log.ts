@@ -24,7 +24,8 @@
  *
  * State machine: open -> (closing -> closed | deleted). While `truncateTo` runs, and after
  * close/delete, appends answer NOT_LEADER_OR_FOLLOWER. After a write or fsync failure the log is
- * failed: appends answer KAFKA_STORAGE_ERROR, reads still serve data below the high watermark.
+ * failed: appends answer KAFKA_STORAGE_ERROR, reads still serve data below the high watermark;
+ * after a full disk it retries by itself (README.md, "Storage failures").
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
