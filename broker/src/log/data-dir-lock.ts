@@ -215,7 +215,8 @@ async function createExclusively(lockPath: string, text: string): Promise<boolea
     await link(temp, lockPath);
     return true;
   } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
+    // EEXIST: held. ENOENT: the holder's start-up swept our temp file away; it holds the lock.
+    if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOENT') return false;
     throw new StorageError(
       lockPath,
       `cannot create the data directory's lock (${(error as Error).message})`,
