@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, statfs } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { BrokerConfig } from './config/broker-config.js';
 import type { BrokerContext } from './broker-context.js';
@@ -8,7 +7,16 @@ import { ErrorCode } from './protocol/error-codes.js';
 import { TcpServer } from './server/tcp-server.js';
 import { RequestDispatcher } from './handlers/dispatcher.js';
 import './handlers/index.js';
-import { TopicError, TopicRegistry, writeFileAtomically } from './topics/topic-registry.js';
+import { TopicError, TopicRegistry } from './topics/topic-registry.js';
+import { DataDirLock } from './log/data-dir-lock.js';
+import {
+  META_PROPERTIES_FILE,
+  ensureMetaProperties,
+  randomKafkaUuid,
+  readMetaProperties,
+  writeMetaProperties,
+} from './log/meta-properties.js';
+import { StorageError } from './log/storage-error.js';
 import { ProducerIdAllocator } from './topics/producer-id-allocator.js';
 import { AppendNotifier } from './topics/append-notifier.js';
 import { AdminHttpServer, type MetricSample } from './http/admin-http.js';
@@ -28,6 +36,12 @@ const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
  * max.partition.fetch.bytes) plus the index interval it may start before the fetch offset.
  */
 const FETCH_READ_BUFFER_BYTES = READ_WINDOW_BYTES + 64 * 1024;
+/**
+ * A clean shutdown closes every partition (an fsync or two each, PARTITION_OPEN_CLOSE_CONCURRENCY
+ * at once): the forced-exit deadline grows by this much per partition on top of
+ * fjord.shutdown.timeout.ms, so many partitions on a busy disk still close cleanly.
+ */
+export const SHUTDOWN_MS_PER_PARTITION = 5;
 /** Idle pooled read buffers are dropped after this long without a disk fetch. */
 const FETCH_READ_BUFFERS_IDLE_MS = 60_000;
 
@@ -45,6 +59,9 @@ export class Broker {
   private readonly creating = new Map<string, Promise<number>>();
   context!: BrokerContext;
   boundPorts: number[] = [];
+  private lock: DataDirLock | null = null;
+  /** What stop() is doing (a forced shutdown reports it). */
+  private stopStage: 'running' | 'listeners' | 'groups' | 'partitions' | 'http' | 'stopped' = 'running';
 
   constructor(
     private readonly config: BrokerConfig,
@@ -54,8 +71,19 @@ export class Broker {
   async start(): Promise<void> {
     const logDir = resolve(this.config.logDirs[0]!);
     await mkdir(logDir, { recursive: true });
-    const clusterId = await loadOrCreateMetaProperties(logDir, this.config);
-    const topics = await TopicRegistry.open(logDir, this.config);
+    // Before anything reads or writes the directory: a second broker on it must not start.
+    this.lock = await DataDirLock.acquire(logDir);
+    try {
+      await this.startWithLock(logDir);
+    } catch (error) {
+      await this.lock.release();
+      throw error;
+    }
+  }
+
+  private async startWithLock(logDir: string): Promise<void> {
+    const { clusterId } = await ensureMetaProperties(logDir, { nodeId: this.config.nodeId, clusterId: this.config.clusterId });
+    const topics = await TopicRegistry.open(logDir, this.config, this.logger);
     const producerIds = await ProducerIdAllocator.open(logDir);
     const groups = await GroupService.open(topics, this.config, this.logger, () => Date.now());
     const advertised = this.config.advertisedListeners[0]!;
@@ -116,17 +144,49 @@ export class Broker {
       listeners: this.config.listeners.map((l, i) => `${l.name}://${l.host}:${this.boundPorts[i]}`),
       logDir,
       topics: topics.list().length,
+      partitions: topics.list().reduce((sum, topic) => sum + topic.partitions.length, 0),
+      // Partitions without the clean-shutdown marker, which recovery checked.
+      partitionsRecovered: topics.storageStats.partitionsRecovered,
+      recoveryTruncations: topics.storageStats.recoveryTruncations,
+      strayDirectories: topics.storageStats.strayDirectories,
     });
   }
 
   async stop(): Promise<void> {
     this.ready = false;
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
+    this.stopStage = 'listeners';
     await Promise.all(this.servers.map((server) => server.close()));
+    this.stopStage = 'groups';
     await this.context.groups.close();
+    this.stopStage = 'partitions';
     await this.context.topics.close();
+    this.stopStage = 'http';
     await this.http?.close();
+    await this.lock?.release();
+    this.stopStage = 'stopped';
     this.logger.info('Fjord broker stopped');
+  }
+
+  /** How long stop() may take before the process exits anyway (see SHUTDOWN_MS_PER_PARTITION). */
+  shutdownBudgetMs(): number {
+    const partitions = this.context?.topics.list().reduce((sum, topic) => sum + topic.partitions.length, 0) ?? 0;
+    return this.config.shutdownTimeoutMs + partitions * SHUTDOWN_MS_PER_PARTITION;
+  }
+
+  /** For a forced shutdown's log line: where stop() got to and which partitions it did not close. */
+  shutdownProgress(): Record<string, unknown> {
+    const notClosed = this.stopStage === 'partitions' ? this.context.topics.partitionsNotClosed : null;
+    return {
+      stage: this.stopStage,
+      ...(notClosed === null
+        ? {}
+        : {
+            partitionsNotClosed: notClosed.count,
+            notClosed: notClosed.names,
+            next: 'the next start recovers the partitions not closed (their tail is checked; nothing acknowledged is lost)',
+          }),
+    };
   }
 
   private metrics(): MetricSample[] {
@@ -186,6 +246,24 @@ export class Broker {
           { labels: { state: 'in_use' }, value: pool.outstanding },
           { labels: { state: 'idle' }, value: pool.idleBuffers },
         ],
+      },
+      {
+        name: 'fjord_log_recovery_truncations_total',
+        help: 'Segments that start-up recovery cut at an invalid batch (or removed after a gap); each is logged at WARN.',
+        type: 'counter',
+        values: [{ value: this.context.topics.storageStats.recoveryTruncations }],
+      },
+      {
+        name: 'fjord_log_partitions_failed',
+        help: 'Partitions whose log failed a write or fsync (appends answer KAFKA_STORAGE_ERROR).',
+        type: 'gauge',
+        values: [{ value: this.context.topics.failedPartitionCount }],
+      },
+      {
+        name: 'fjord_log_stray_directories',
+        help: 'Partition directories the topic metadata does not know, kept aside as -stray (see docs/storage.md).',
+        type: 'gauge',
+        values: [{ value: this.context.topics.storageStats.strayDirectories }],
       },
       {
         name: 'fjord_requests_total',
@@ -270,38 +348,35 @@ export class Broker {
   }
 }
 
-/** Kafka's meta.properties: the cluster id and node id this log directory belongs to. */
-async function loadOrCreateMetaProperties(logDir: string, config: BrokerConfig): Promise<string> {
-  const path = join(logDir, 'meta.properties');
-  let text: string | null = null;
+/**
+ * `fjord format` (Kafka's `kafka-storage.sh format`): writes meta.properties into the data
+ * directory, taking its lock (never under a running broker). Returns the line to print.
+ */
+export async function formatDataDirectory(config: BrokerConfig, clusterIdOption: string | null, ignoreFormatted: boolean): Promise<string> {
+  const logDir = resolve(config.logDirs[0]!);
+  if (clusterIdOption !== null && config.clusterId !== null && clusterIdOption !== config.clusterId) {
+    throw new Error(`--cluster-id ${clusterIdOption} differs from the cluster.id property ${config.clusterId}`);
+  }
+  const clusterId = clusterIdOption ?? config.clusterId ?? randomKafkaUuid();
+  if (!/^[A-Za-z0-9_-]+$/.test(clusterId)) throw new Error(`cluster id '${clusterId}' may only hold letters, digits, '-' and '_'`);
+  await mkdir(logDir, { recursive: true });
+  const lock = await DataDirLock.acquire(logDir);
   try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  if (text !== null) {
-    const properties = new Map(
-      text
-        .split('\n')
-        .filter((line) => line.includes('=') && !line.startsWith('#'))
-        .map((line) => {
-          const index = line.indexOf('=');
-          return [line.slice(0, index).trim(), line.slice(index + 1).trim()] as const;
-        }),
-    );
-    const storedNodeId = Number(properties.get('node.id'));
-    if (storedNodeId !== config.nodeId) {
-      throw new Error(`log directory ${logDir} belongs to node.id ${storedNodeId}, but this broker has node.id ${config.nodeId}`);
+    const existing = await readMetaProperties(logDir);
+    if (existing !== null) {
+      const what = `cluster.id ${existing.clusterId}, node.id ${existing.nodeId}`;
+      if (ignoreFormatted) return `Log directory ${logDir} is already formatted (${what}); left as it is.`;
+      throw new StorageError(
+        join(logDir, META_PROPERTIES_FILE),
+        `log directory ${logDir} is already formatted (${what})`,
+        'Use --ignore-formatted to leave it as it is.',
+      );
     }
-    const storedClusterId = properties.get('cluster.id')!;
-    if (config.clusterId !== null && config.clusterId !== storedClusterId) {
-      throw new Error(`log directory ${logDir} belongs to cluster ${storedClusterId}, not cluster.id ${config.clusterId}`);
-    }
-    return storedClusterId;
+    await writeMetaProperties(logDir, { clusterId, nodeId: config.nodeId, directoryId: randomKafkaUuid() });
+    return `Formatting ${logDir} with cluster.id ${clusterId} and node.id ${config.nodeId}.`;
+  } finally {
+    await lock.release();
   }
-  const clusterId = config.clusterId ?? randomBytes(16).toString('base64url');
-  await writeFileAtomically(path, `#\n#Written by Fjord\nversion=1\ncluster.id=${clusterId}\nnode.id=${config.nodeId}\n`);
-  return clusterId;
 }
 
 /** Exit status of a fail-stop (cli.ts: 1 = runtime failure). */

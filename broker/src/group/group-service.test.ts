@@ -72,7 +72,7 @@ describe('group service timers', () => {
         ['offsets.topic.num.partitions', '1'],
       ]),
     );
-    topics = await TopicRegistry.open(dir, config);
+    topics = await TopicRegistry.open(dir, config, createLogger('warn'));
     service = await GroupService.open(topics, config, createLogger('warn'), () => scheduler.nowMs());
     service.startTimers(scheduler);
   });

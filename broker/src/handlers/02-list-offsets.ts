@@ -1,7 +1,8 @@
 import { decodeListOffsetsRequest, type ListOffsetsRequest } from '../protocol/generated/list-offsets-request.js';
 import { encodeListOffsetsResponse, type ListOffsetsResponseInput } from '../protocol/generated/list-offsets-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { findOffsetForTimestamp } from '../protocol/records.js';
+import { RecordBatchView } from '../protocol/record-batch.js';
+import { decodeRecords } from '../protocol/records.js';
 import type { Partition } from '../topics/topic-registry.js';
 import { checkLeaderEpoch } from './01-fetch.js';
 import { registerHandler } from './registry.js';
@@ -72,20 +73,39 @@ async function lookUp(partition: Partition, timestamp: bigint): Promise<{ timest
     case MAX_TIMESTAMP: {
       const max = log.maxTimestampAndOffset;
       if (max.offset < 0) return none;
-      // The log tracks the batch holding the max timestamp; the exact record is inside it.
-      const found = await log.findBatchByTimestamp(max.timestamp);
-      const exact = found ? findOffsetForTimestamp(found.batch, max.timestamp) : null;
-      const offset = Math.max(exact?.offset ?? max.offset, log.logStartOffset);
-      return { timestamp: BigInt(max.timestamp), offset: BigInt(offset), leaderEpoch: epoch };
+      // The log tracks the batch holding the max timestamp; the exact record is inside it. As in
+      // Kafka, the answer is that record even when DeleteRecords moved the log start past it.
+      const found = await log.findBatchByTimestamp(max.timestamp, max.offset);
+      const exact = found ? firstRecordAtOrAfter(found.batch, max.timestamp, max.offset) : null;
+      return { timestamp: BigInt(max.timestamp), offset: BigInt(exact?.offset ?? max.offset), leaderEpoch: epoch };
     }
     default: {
       if (timestamp < 0n) return none;
       const target = Number(timestamp);
-      const found = await log.findBatchByTimestamp(target);
-      if (!found) return none;
-      const exact = findOffsetForTimestamp(found.batch, target);
-      if (!exact) return none;
-      return { timestamp: BigInt(exact.timestamp), offset: BigInt(exact.offset), leaderEpoch: found.batch.readInt32BE(12) };
+      // Kafka searches from the log start offset: a batch that straddles it may hold its only
+      // record at or after the time below it, and then the search goes on after that batch.
+      let fromOffset = log.logStartOffset;
+      for (;;) {
+        const found = await log.findBatchByTimestamp(target, fromOffset);
+        if (!found) return none;
+        const exact = firstRecordAtOrAfter(found.batch, target, fromOffset);
+        if (exact) return { timestamp: BigInt(exact.timestamp), offset: BigInt(exact.offset), leaderEpoch: found.batch.readInt32BE(12) };
+        fromOffset = found.lastOffset + 1;
+      }
     }
   }
+}
+
+/**
+ * The first record of `batch` with offset >= `minOffset` and timestamp >= `timestampMs` (Kafka's
+ * FileRecords.searchForTimestamp). In a LogAppendTime batch every record has the batch's time.
+ */
+function firstRecordAtOrAfter(batch: Buffer, timestampMs: number, minOffset: number): { offset: number; timestamp: number } | null {
+  const view = new RecordBatchView(batch, 0);
+  if (!(view.maxTimestamp >= timestampMs) || view.lastOffset < minOffset) return null;
+  if (view.isLogAppendTime) return { offset: Math.max(view.baseOffset, minOffset), timestamp: view.maxTimestamp };
+  for (const record of decodeRecords(batch)) {
+    if (record.offset >= minOffset && record.timestamp >= timestampMs) return { offset: record.offset, timestamp: record.timestamp };
+  }
+  return null;
 }

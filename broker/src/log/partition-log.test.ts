@@ -6,7 +6,7 @@ import { afterEach, test } from 'node:test';
 import fc from 'fast-check';
 import { baseOffsetOf, lastOffsetDeltaOf } from './batch-header.js';
 import { makeBatch, type BatchSpec } from './batch-fixture.js';
-import { DEFAULT_LOG_CONFIG, PartitionLog, logConfigProblem, type LogConfig } from './partition-log.js';
+import { DEFAULT_LOG_CONFIG, PartitionLog, logConfigProblem, type LogConfig, type RecoveryTruncation } from './partition-log.js';
 import { ReadBufferPool } from './read-buffer-pool.js';
 import { READ_WINDOW_BYTES } from './segment.js';
 import { TailCacheBudget } from './tail-cache.js';
@@ -596,4 +596,42 @@ test('pooled reads: a sequential reader gets the next window read ahead; truncat
   await read(0);
   await log.close();
   assert.equal(pool.outstanding, 0, 'every pooled buffer back');
+});
+
+test('recovery reports what it cut: segment, offset, position, bytes and reason, and the later segments it removed', async () => {
+  const dir = tempDir();
+  const log = await PartitionLog.open(dir, config({ segmentBytes: 500 }));
+  for (let i = 0; i < 12; i++) assert.equal((await log.append(makeBatch({ records: 2, payloadBytes: 39 }), 0)).errorCode, 0);
+  assert.deepEqual(log.segmentBaseOffsets, [0, 10, 20]);
+  const crashed = crashCopy(dir);
+  await log.close();
+  // Flip a payload byte of the third batch (offsets 4-5) of the first segment: CRC mismatch.
+  const first = join(crashed, '00000000000000000000.log');
+  const bytes = readFileSync(first);
+  const batchBytes = makeBatch({ records: 2, payloadBytes: 39 }).length;
+  bytes[2 * batchBytes + 70] ^= 0xff;
+  writeFileSync(first, bytes);
+  rmSync(join(crashed, 'recovery-point-offset-checkpoint'), { force: true });
+  const truncations: RecoveryTruncation[] = [];
+  const reopened = await PartitionLog.open(crashed, config({ segmentBytes: 500 }), undefined, undefined, {
+    recoveryTruncated: (event) => truncations.push(event),
+  });
+  assert.deepEqual(truncations, [
+    {
+      segmentPath: first,
+      offset: 4,
+      position: 2 * batchBytes,
+      bytesRemoved: bytes.length - 2 * batchBytes,
+      reason: 'crc mismatch',
+      segmentsRemoved: ['00000000000000000010.log', '00000000000000000020.log'],
+    },
+  ]);
+  assert.equal(reopened.logEndOffset, 4);
+  await reopened.close();
+  // A clean reopen reports nothing.
+  const again = await PartitionLog.open(crashed, config({ segmentBytes: 500 }), undefined, undefined, {
+    recoveryTruncated: (event) => truncations.push(event),
+  });
+  assert.equal(truncations.length, 1);
+  await again.close();
 });

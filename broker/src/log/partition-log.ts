@@ -24,7 +24,8 @@
  *
  * State machine: open -> (closing -> closed | deleted). While `truncateTo` runs, and after
  * close/delete, appends answer NOT_LEADER_OR_FOLLOWER. After a write or fsync failure the log is
- * failed: appends answer KAFKA_STORAGE_ERROR, reads still serve data below the high watermark.
+ * failed: appends answer KAFKA_STORAGE_ERROR, reads still serve data below the high watermark;
+ * after a full disk it retries by itself (README.md, "Storage failures").
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,6 +52,8 @@ import {
   writeCheckpoint,
 } from './checkpoint.js';
 import { planRetention } from './retention.js';
+import { createMarkerFile, writeFileAtomically, type AtomicWriteOptions } from './atomic-file.js';
+import { isOutOfSpace } from './storage-error.js';
 import {
   CLEANER_OFFSET_CHECKPOINT,
   OffsetMap,
@@ -78,7 +81,6 @@ import {
   SegmentDeletedError,
   TIME_INDEX_SUFFIX,
   offsetFileName,
-  writeFileAtomically,
   type IndexSettings,
 } from './segment.js';
 import { TailCache, TailCacheBudget } from './tail-cache.js';
@@ -193,6 +195,66 @@ export interface Clock {
   nowMs(): number;
 }
 
+/** Recovery removed data: a segment cut at its first invalid batch, or segments after a gap. */
+export interface RecoveryTruncation {
+  /** The `.log` file that was cut (or the last one kept, when only later ones were removed). */
+  segmentPath: string;
+  /** First offset no longer in the log. */
+  offset: number;
+  /** File position of the cut, and how many bytes went. */
+  position: number;
+  bytesRemoved: number;
+  reason: string;
+  /** Later segment files deleted because the data after the cut cannot be trusted. */
+  segmentsRemoved: string[];
+}
+
+/** What failed when a log stopped taking writes. */
+export type StorageOperation = 'write' | 'fsync' | 'index' | 'snapshot' | 'checkpoint' | 'cleaner-swap';
+
+export interface StorageFailure {
+  operation: StorageOperation;
+  path: string;
+  error: Error;
+  /**
+   * True for a write that found the disk (or quota) full: the log then retries by itself every
+   * `STORAGE_RETRY_BACKOFF_MS` (on an append or a maintenance pass). Other failures (fsync, I/O
+   * errors) keep the log failed until the broker restarts and recovery checks it.
+   */
+  retriedAutomatically: boolean;
+}
+
+/** Observers of a log's storage (the broker logs them and counts them in /metrics). */
+export interface PartitionLogEvents {
+  recoveryTruncated?(event: RecoveryTruncation): void;
+  /** The first failure of an outage (later failures until the log is writable again are not reported). */
+  storageFailed?(failure: StorageFailure): void;
+  /** A write succeeded again after an outage that began at `sinceMs` and failed `failedAttempts` writes. */
+  storageRecovered?(event: { sinceMs: number; failedAttempts: number }): void;
+}
+
+/** Tags an I/O error with what was being done and to which file. */
+class StorageOperationError extends Error {
+  constructor(
+    readonly operation: StorageOperation,
+    readonly path: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${operation} of ${path} failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+async function tagged<T>(operation: StorageOperation, path: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new StorageOperationError(operation, path, error);
+  }
+}
+
+/** A log failed by a full disk retries this long after its last attempt. */
+export const STORAGE_RETRY_BACKOFF_MS = 1_000;
+
 const systemClock: Clock = { nowMs: () => Date.now() };
 
 /**
@@ -299,6 +361,12 @@ export class PartitionLog {
   private checkpointWrites: Promise<unknown> = Promise.resolve();
   private maintenance: Promise<unknown> = Promise.resolve();
   private failure: Error | null = null;
+  /** See StorageFailure.retriedAutomatically. */
+  private failureRetried = false;
+  private lastStorageAttemptMs = 0;
+  private retryingStorage = false;
+  /** From the first failed write until one succeeds again (one report per outage). */
+  private outage: { sinceMs: number; failedAttempts: number } | null = null;
   private state: LogState = 'open';
   private unflushedRecords = 0;
   private lastFlushMs: number;
@@ -307,6 +375,8 @@ export class PartitionLog {
   private openInactive: Segment[] = [];
   /** Rolled segments whose finalization (fsync, index files) has not finished: never cleaned. */
   private readonly pendingFinalization = new Set<Segment>();
+  /** Segments whose finalization is queued or running. */
+  private readonly finalizingNow = new Set<Segment>();
   /** cleaner-offset-checkpoint: first dirty offset; segments based below it may have offset gaps. */
   private cleanerCheckpoint: number;
   /** Earliest delete horizon of a stored tombstone batch (-1 none; null = not scanned since open). */
@@ -316,6 +386,10 @@ export class PartitionLog {
   private readonly highWatermarkListeners = new Set<(highWatermark: number) => void>();
   /** Test-only: called synchronously at each step of a cleaner swap (crash simulation). */
   onCleanerStep: ((step: SwapStep) => void) | null = null;
+  /** Whether open() found the clean-shutdown marker (and so recovered nothing). */
+  openedAfterCleanShutdown = false;
+  /** Whether anything since open changed the files (a clean close of an unchanged log only writes the marker). */
+  private changedSinceOpen = false;
   /** Counters for metrics and tests: write cycles (one writev per segment each) and fsyncs. */
   readonly stats = { writeCycles: 0, segmentWrites: 0, fsyncs: 0 };
 
@@ -328,6 +402,7 @@ export class PartitionLog {
     recoveryPoint: number,
     cleanerCheckpoint: number,
     tailCacheBudget: TailCacheBudget,
+    private readonly events: PartitionLogEvents,
   ) {
     assert(segments.length > 0, 'a log has at least one segment');
     this.tailCache = new TailCache(tailCacheBudget);
@@ -348,6 +423,7 @@ export class PartitionLog {
     config: LogConfig,
     clock: Clock = systemClock,
     tailCacheBudget: TailCacheBudget = new TailCacheBudget(TAIL_CACHE_BYTES_MAX),
+    events: PartitionLogEvents = {},
   ): Promise<PartitionLog> {
     validateLogConfig(config);
     await mkdir(dir, { recursive: true });
@@ -386,23 +462,42 @@ export class PartitionLog {
       const previous = segments[segments.length - 1];
       if (previous !== undefined && base !== previous.nextOffset) {
         // A gap or overlap (an earlier segment lost its tail): later data cannot be trusted.
-        for (const later of bases.slice(i)) await removeSegmentFiles(dir, later);
+        const later = bases.slice(i);
+        for (const laterBase of later) await removeSegmentFiles(dir, laterBase);
+        events.recoveryTruncated?.({
+          segmentPath: previous.logPath,
+          offset: previous.nextOffset,
+          position: previous.sizeBytes,
+          bytesRemoved: 0,
+          reason: `segment ${offsetFileName(base, LOG_SUFFIX)} does not start at the previous segment's end offset ${previous.nextOffset}`,
+          segmentsRemoved: later.map((laterBase) => offsetFileName(laterBase, LOG_SUFFIX)),
+        });
         break;
       }
       const needsScan = !clean && base >= recoverFrom;
-      let truncated = false;
+      let cut: { reason: string; atBytes: number; fileBytes: number } | null = null;
       const segment = await Segment.load(dir, base, settings, {
         trustIndexFiles: !needsScan,
         verifyCrc: needsScan,
         nowMs,
         offsetGapsAllowed: base < cleanerCheckpoint,
-        onTruncate: () => {
-          truncated = true;
+        onTruncate: (reason, atBytes, fileBytes) => {
+          cut = { reason, atBytes, fileBytes };
         },
       });
       segments.push(segment);
-      if (truncated) {
-        for (const later of bases.slice(i + 1)) await removeSegmentFiles(dir, later);
+      if (cut !== null) {
+        const { reason, atBytes, fileBytes } = cut;
+        const later = bases.slice(i + 1);
+        for (const laterBase of later) await removeSegmentFiles(dir, laterBase);
+        events.recoveryTruncated?.({
+          segmentPath: segment.logPath,
+          offset: segment.nextOffset,
+          position: atBytes,
+          bytesRemoved: fileBytes - atBytes,
+          reason,
+          segmentsRemoved: later.map((laterBase) => offsetFileName(laterBase, LOG_SUFFIX)),
+        });
         break;
       }
     }
@@ -421,7 +516,9 @@ export class PartitionLog {
       recoveryPoint,
       cleanerCheckpoint,
       tailCacheBudget,
+      events,
     );
+    log.openedAfterCleanShutdown = clean;
     await log.deleteSegmentsBelowLogStart();
     await log.loadProducerState(log.logEnd);
     if (clean) await rm(join(dir, CLEAN_SHUTDOWN_MARKER), { force: true });
@@ -517,6 +614,7 @@ export class PartitionLog {
       }
     }
     const nowMs = this.clock.nowMs();
+    this.changedSinceOpen = true;
     this.maybeRollForAppend(sizeBytes, lastOffsetDelta, nowMs);
     const baseOffset = this.logEnd;
     if (producerBatch !== null) this.producerState.update(producerBatch, baseOffset);
@@ -657,17 +755,22 @@ export class PartitionLog {
   }
 
   /**
-   * The first batch (below the high watermark, ending at or after logStartOffset) whose
-   * maxTimestamp >= `timestampMs`, or null. The batch may start below logStartOffset; the
-   * caller refines to the exact record and clamps to logStartOffset.
+   * The first batch (below the high watermark, ending at or after `fromOffset`) whose
+   * maxTimestamp >= `timestampMs`, or null. `fromOffset` defaults to logStartOffset: Kafka's
+   * search starts there, so records below it are never an answer. The batch may start below
+   * `fromOffset` (its maxTimestamp covers all its records): the caller refines to the exact record
+   * at or after `fromOffset` and, if the batch has none, searches again after it.
    */
-  async findBatchByTimestamp(timestampMs: number): Promise<{ baseOffset: number; batch: Buffer } | null> {
+  async findBatchByTimestamp(
+    timestampMs: number,
+    fromOffset: number = this.logStart,
+  ): Promise<{ baseOffset: number; lastOffset: number; batch: Buffer } | null> {
     const highWatermark = this.highWater;
     for (const segment of [...this.segments]) {
-      if (segment.indexer.maxTimestamp < timestampMs || segment.nextOffset <= this.logStart) continue;
+      if (segment.indexer.maxTimestamp < timestampMs || segment.nextOffset <= fromOffset) continue;
       if (segment.baseOffset >= highWatermark) return null;
-      const startOffset = Math.max(segment.indexer.timeIndex.lookup(timestampMs), this.logStart, segment.baseOffset);
-      let found: { baseOffset: number; batch: Buffer } | null = null;
+      const startOffset = Math.max(segment.indexer.timeIndex.lookup(timestampMs), fromOffset, segment.baseOffset);
+      let found: { baseOffset: number; lastOffset: number; batch: Buffer } | null = null;
       let passedHighWatermark = false;
       try {
         await segment.walkBatches(
@@ -679,13 +782,14 @@ export class PartitionLog {
               passedHighWatermark = true;
               return false;
             }
-            if (baseOffset + lastOffsetDeltaOf(window, at) < this.logStart || maxTimestampOf(window, at) < timestampMs) return true;
-            found = { baseOffset, batch: Buffer.from(window.subarray(at, at + batchBytes)) };
+            const lastOffset = baseOffset + lastOffsetDeltaOf(window, at);
+            if (lastOffset < fromOffset || maxTimestampOf(window, at) < timestampMs) return true;
+            found = { baseOffset, lastOffset, batch: Buffer.from(window.subarray(at, at + batchBytes)) };
             return false;
           },
         );
       } catch (error) {
-        if (segment.replaced) return this.findBatchByTimestamp(timestampMs);
+        if (segment.replaced) return this.findBatchByTimestamp(timestampMs, fromOffset);
         if (error instanceof SegmentDeletedError) continue;
         throw error;
       } finally {
@@ -699,6 +803,7 @@ export class PartitionLog {
   /** segment.ms check (also done on every append). */
   maybeRoll(nowMs: number): void {
     this.expireReadAhead(nowMs);
+    if (this.failure !== null) this.maybeRetryStorage();
     if (this.state !== 'open' || this.failure !== null) return;
     const active = this.activeSegment;
     if (active.sizeBytes > 0 && nowMs - active.rollBaseMs > this.config.segmentMs) this.roll(nowMs);
@@ -712,6 +817,7 @@ export class PartitionLog {
     return this.serialize(async () => {
       const target = Math.min(offset, this.highWater);
       if (target <= this.logStart) return this.logStart;
+      this.changedSinceOpen = true;
       this.logStart = target;
       await this.writeCheckpointInOrder(LOG_START_OFFSET_CHECKPOINT, target);
       await this.deleteSegmentsBelowLogStart();
@@ -834,10 +940,16 @@ export class PartitionLog {
       await this.waitIdle();
       if (this.failure !== null || this.state === 'closed') return;
       const endOffset = this.highWater;
-      await this.activeSegment.sync();
-      this.unflushedRecords = 0;
-      this.lastFlushMs = this.clock.nowMs();
-      await this.advanceRecoveryPoint(endOffset);
+      const active = this.activeSegment;
+      try {
+        await tagged('fsync', active.logPath, () => active.sync());
+        this.unflushedRecords = 0;
+        this.lastFlushMs = this.clock.nowMs();
+        await tagged('checkpoint', join(this.dir, RECOVERY_POINT_CHECKPOINT), () => this.advanceRecoveryPoint(endOffset));
+      } catch (error) {
+        this.markFailed(error);
+        throw error;
+      }
     });
   }
 
@@ -850,13 +962,25 @@ export class PartitionLog {
       await this.waitIdle();
       await this.settleBackground();
       if (this.failure === null) {
-        const active = this.activeSegment;
-        active.indexer.onBecomeInactive();
-        await active.sync();
-        await active.writeIndexFiles();
-        await this.writeSnapshot(this.logEnd, encodeProducerSnapshot(this.producerState.entries()));
-        await this.advanceRecoveryPoint(this.logEnd);
-        await writeFileAtomically(join(this.dir, CLEAN_SHUTDOWN_MARKER), '');
+        if (!this.changedSinceOpen && (this.openedAfterCleanShutdown || this.sizeBytes === 0)) {
+          // The files are as the last clean close left them (or there are none): only the marker.
+          await createMarkerFile(join(this.dir, CLEAN_SHUTDOWN_MARKER));
+        } else {
+          // Two fsyncs per partition (a broker may close thousands within its shutdown timeout):
+          // the active segment's data, then the folder holding the new marker. Index files and
+          // the snapshot are checked when read (a torn or lost one is rebuilt, or an older
+          // snapshot replayed), so they need no fsync of their own. The recovery point only
+          // matters below the active segment (recovery scans the segment holding it whole), and
+          // the finalization of the last roll already put it there.
+          const active = this.activeSegment;
+          active.indexer.onBecomeInactive();
+          await active.sync();
+          const unsynced = { syncFile: false, syncDirectory: false };
+          await active.writeIndexFiles(unsynced);
+          await this.writeSnapshot(this.logEnd, encodeProducerSnapshot(this.producerState.entries()), unsynced);
+          if (this.recoveryPoint < active.baseOffset) await this.advanceRecoveryPoint(this.logEnd, { syncDirectory: false });
+          await createMarkerFile(join(this.dir, CLEAN_SHUTDOWN_MARKER));
+        }
       }
       await this.closeAllHandles();
       this.tailCache.clear();
@@ -889,7 +1013,10 @@ export class PartitionLog {
 
   private refuseAppend(): AppendResult | null {
     if (this.state !== 'open') return this.errorResult(ErrorCode.NOT_LEADER_OR_FOLLOWER, `log is ${this.state}`);
-    if (this.failure !== null) return this.errorResult(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    if (this.failure !== null) {
+      this.maybeRetryStorage();
+      return this.errorResult(ErrorCode.KAFKA_STORAGE_ERROR, this.failure.message);
+    }
     return null;
   }
 
@@ -914,6 +1041,7 @@ export class PartitionLog {
   private roll(nowMs: number): void {
     const previous = this.activeSegment;
     if (previous.sizeBytes === 0) return;
+    this.changedSinceOpen = true;
     previous.indexer.onBecomeInactive();
     const settings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
     this.segments.push(Segment.create(this.dir, this.logEnd, settings, nowMs));
@@ -940,8 +1068,9 @@ export class PartitionLog {
       if (this.failure === null) {
         try {
           await this.writeItems(items);
+          if (this.outage !== null && items.some((item) => item.kind === 'append')) this.endOutage();
         } catch (error) {
-          this.failure = error instanceof Error ? error : new Error(String(error));
+          this.markFailed(error);
         }
       }
       this.completeItems(items);
@@ -961,11 +1090,7 @@ export class PartitionLog {
     while (i < items.length) {
       const item = items[i]!;
       if (item.kind === 'rolled') {
-        // Finalizations run one after another, in roll order.
-        const previous = this.finalizing;
-        const rolled = item;
-        this.finalizing = previous.then(() => this.finalizeRolled(rolled.segment, rolled.snapshot, rolled.nextBaseOffset));
-        this.track(this.finalizing);
+        this.scheduleFinalization(item.segment, item.snapshot, item.nextBaseOffset);
         i++;
         continue;
       }
@@ -983,7 +1108,7 @@ export class PartitionLog {
         records += next.records;
         end++;
       }
-      await segment.writeBuffers(buffers);
+      await tagged('write', segment.logPath, () => segment.writeBuffers(buffers));
       this.stats.segmentWrites++;
       segment.lastModifiedMs = this.clock.nowMs();
       if (!written.includes(segment)) written.push(segment);
@@ -992,7 +1117,7 @@ export class PartitionLog {
     this.unflushedRecords += records;
     const nowMs = this.clock.nowMs();
     if (written.length > 0 && (this.unflushedRecords >= this.config.flushMessages || nowMs - this.lastFlushMs >= this.config.flushMs)) {
-      for (const segment of written) await segment.sync();
+      for (const segment of written) await tagged('fsync', segment.logPath, () => segment.sync());
       this.stats.fsyncs += written.length;
       this.unflushedRecords = 0;
       this.lastFlushMs = nowMs;
@@ -1019,20 +1144,96 @@ export class PartitionLog {
     }
   }
 
+  /** Finalizations run one after another, in roll order. */
+  private scheduleFinalization(segment: Segment, snapshot: Buffer | null, nextBaseOffset: number): void {
+    this.finalizingNow.add(segment);
+    this.finalizing = this.finalizing.then(() => this.finalizeRolled(segment, snapshot, nextBaseOffset));
+    this.track(this.finalizing);
+  }
+
   /** After a roll: fsync the old segment, write its indexes, a producer snapshot, the recovery point. */
-  private async finalizeRolled(segment: Segment, snapshot: Buffer, nextBaseOffset: number): Promise<void> {
+  private async finalizeRolled(segment: Segment, snapshot: Buffer | null, nextBaseOffset: number): Promise<void> {
     try {
-      await segment.sync();
-      await segment.writeIndexFiles();
-      await this.writeSnapshot(nextBaseOffset, snapshot);
-      await this.advanceRecoveryPoint(nextBaseOffset);
+      await tagged('fsync', segment.logPath, () => segment.sync());
+      await tagged('index', segment.indexPath, () => segment.writeIndexFiles());
+      const snapshotPath = join(this.dir, offsetFileName(nextBaseOffset, SNAPSHOT_SUFFIX));
+      if (snapshot !== null) await tagged('snapshot', snapshotPath, () => this.writeSnapshot(nextBaseOffset, snapshot));
+      await tagged('checkpoint', join(this.dir, RECOVERY_POINT_CHECKPOINT), () => this.advanceRecoveryPoint(nextBaseOffset));
       this.closeIdleHandles();
     } catch (error) {
       if (segment.deleted || this.state === 'closed') return;
-      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.markFailed(error);
     } finally {
-      this.pendingFinalization.delete(segment);
+      this.finalizingNow.delete(segment);
+      // After a failure the segment stays pending: the storage retry finalizes it.
+      if (this.failure === null) this.pendingFinalization.delete(segment);
     }
+  }
+
+  /**
+   * Stops appends (KAFKA_STORAGE_ERROR) after a failed write, fsync or finalization. Reads go on
+   * below the high watermark. Reported once per outage (see PartitionLogEvents).
+   */
+  private markFailed(error: unknown): void {
+    if (this.failure !== null) return;
+    const tagged = error instanceof StorageOperationError ? error : new StorageOperationError('write', this.dir, error);
+    const cause = tagged.cause instanceof Error ? tagged.cause : tagged;
+    this.failure = tagged;
+    // Only a write that found the disk full is retried: after a failed fsync the kernel may have
+    // dropped the unwritten pages ("fsyncgate"), and other errors need an operator.
+    this.failureRetried = tagged.operation !== 'fsync' && tagged.operation !== 'cleaner-swap' && isOutOfSpace(cause);
+    this.lastStorageAttemptMs = this.clock.nowMs();
+    if (this.outage === null) {
+      this.outage = { sinceMs: this.lastStorageAttemptMs, failedAttempts: 0 };
+      this.events.storageFailed?.({
+        operation: tagged.operation,
+        path: tagged.path,
+        error: cause,
+        retriedAutomatically: this.failureRetried,
+      });
+    }
+    this.outage.failedAttempts++;
+  }
+
+  private endOutage(): void {
+    const outage = this.outage!;
+    this.outage = null;
+    this.events.storageRecovered?.(outage);
+  }
+
+  /**
+   * After a full disk: once STORAGE_RETRY_BACKOFF_MS passed, go back to what is in the files
+   * (truncate to the high watermark: the unwritten tail, its index entries and producer state
+   * go) and take appends again. If the disk is still full the next write fails the log again.
+   */
+  private maybeRetryStorage(): void {
+    if (this.failure === null || !this.failureRetried || this.retryingStorage || this.state !== 'open') return;
+    const nowMs = this.clock.nowMs();
+    if (nowMs - this.lastStorageAttemptMs < STORAGE_RETRY_BACKOFF_MS) return;
+    this.lastStorageAttemptMs = nowMs;
+    this.retryingStorage = true;
+    void this.serialize(async () => {
+      try {
+        await this.waitIdle();
+        await this.settleBackground();
+        if (this.state !== 'open' || this.failure === null) return;
+        await this.truncateIdle(this.highWater);
+        // Segments rolled while the log was failed were never finalized (their queue item was
+        // dropped): finish them now, without the producer snapshot (recovery replays instead).
+        for (const segment of [...this.pendingFinalization]) {
+          if (segment === this.activeSegment || !this.segments.includes(segment)) {
+            this.pendingFinalization.delete(segment);
+          } else if (!this.finalizingNow.has(segment)) {
+            this.scheduleFinalization(segment, null, segment.nextOffset);
+          }
+        }
+        this.failure = null;
+      } catch {
+        // Still failing (the truncation could not write a checkpoint): the next attempt follows.
+      } finally {
+        this.retryingStorage = false;
+      }
+    });
   }
 
   private track(task: Promise<void>): void {
@@ -1057,20 +1258,20 @@ export class PartitionLog {
     return run;
   }
 
-  private async advanceRecoveryPoint(offset: number): Promise<void> {
+  private async advanceRecoveryPoint(offset: number, options?: AtomicWriteOptions): Promise<void> {
     if (offset <= this.recoveryPoint) return;
     this.recoveryPoint = offset;
-    await this.writeCheckpointInOrder(RECOVERY_POINT_CHECKPOINT, offset);
+    await this.writeCheckpointInOrder(RECOVERY_POINT_CHECKPOINT, offset, options);
   }
 
-  private writeCheckpointInOrder(name: string, offset: number): Promise<void> {
-    const write = this.checkpointWrites.then(() => writeCheckpoint(this.dir, name, offset));
+  private writeCheckpointInOrder(name: string, offset: number, options?: AtomicWriteOptions): Promise<void> {
+    const write = this.checkpointWrites.then(() => writeCheckpoint(this.dir, name, offset, options));
     this.checkpointWrites = write.catch(() => undefined);
     return write;
   }
 
-  private async writeSnapshot(offset: number, snapshot: Buffer): Promise<void> {
-    await writeFileAtomically(join(this.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)), snapshot);
+  private async writeSnapshot(offset: number, snapshot: Buffer, options?: AtomicWriteOptions): Promise<void> {
+    await writeFileAtomically(join(this.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)), snapshot, options);
   }
 
   // ---- segments, retention, truncation ----------------------------------------------------
@@ -1101,6 +1302,7 @@ export class PartitionLog {
   /** Removes `segments[0 .. count)` (never the active one) and moves logStartOffset up. */
   private async deleteOldestSegments(count: number): Promise<void> {
     assert(count < this.segments.length, 'the active segment is never deleted');
+    this.changedSinceOpen = true;
     this.layoutVersion++;
     const removed = this.segments.splice(0, count);
     this.openInactive = this.openInactive.filter((segment) => !removed.includes(segment));
@@ -1115,6 +1317,7 @@ export class PartitionLog {
   }
 
   private async truncateIdle(offset: number): Promise<void> {
+    this.changedSinceOpen = true;
     this.layoutVersion++;
     const settings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
     this.tailCache.clear();
@@ -1250,9 +1453,10 @@ export class PartitionLog {
       if (swap.error !== null) {
         const error = swap.error instanceof Error ? swap.error : new Error(String(swap.error));
         // After the commit the files no longer match memory: fail the log; open() finishes the swap.
-        if (swap.committed) this.failure = error;
+        if (swap.committed) this.markFailed(new StorageOperationError('cleaner-swap', cleaned.path, error));
         throw error;
       }
+      this.changedSinceOpen = true;
       const replacement = Segment.adopt(this.dir, group[0]!.baseOffset, cleaned.indexer, this.clock.nowMs());
       replacement.indexer.onBecomeInactive();
       const start = this.segments.indexOf(group[0]!);

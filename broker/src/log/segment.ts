@@ -5,14 +5,16 @@
  * Sizes: `indexer.sizeBytes` counts every batch handed to the segment (including batches still
  * queued for the coalesced write); `writtenBytes` counts bytes known to be in the file.
  */
-import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../io/assert.js';
+import { writeFileAtomically } from './atomic-file.js';
 import { LOG_OVERHEAD_BYTES, batchSizeBytes, maxTimestampOf } from './batch-header.js';
 import { OffsetIndex } from './offset-index.js';
 import type { BufferLease, ReadBufferPool } from './read-buffer-pool.js';
 import { scanBatches, type OnBatch } from './recovery.js';
 import { SegmentIndexer, offsetIndexEntriesMax, timeIndexEntriesMax } from './segment-indexer.js';
+import { errorCode, StorageError } from './storage-error.js';
 import { TimeIndex } from './time-index.js';
 
 /** Read window for scans and fetches from disk; grown to fit one larger batch. */
@@ -109,7 +111,7 @@ export class Segment {
       trustIndexFiles: boolean;
       verifyCrc: boolean;
       nowMs: number;
-      onTruncate?: (reason: string, atBytes: number) => void;
+      onTruncate?: OnTruncate;
       /** See `offsetGapsAllowed`. */
       offsetGapsAllowed?: boolean;
     },
@@ -271,11 +273,14 @@ export class Segment {
     await this.recover(settings, position, false);
   }
 
-  /** Writes `.index` and `.timeindex` (temp file + rename, so a file is either whole or absent). */
-  async writeIndexFiles(): Promise<void> {
+  /**
+   * Writes `.index` and `.timeindex` (temp file + rename, so a file is either whole or absent).
+   * `syncDirectory: false` leaves the folder's fsync to the caller (close writes more files).
+   */
+  async writeIndexFiles(options: { syncDirectory?: boolean } = {}): Promise<void> {
     if (this.deleted) return;
-    await writeFileAtomically(this.indexPath, this.indexer.offsetIndex.encode());
-    await writeFileAtomically(this.timeIndexPath, this.indexer.timeIndex.encode());
+    await writeFileAtomically(this.indexPath, this.indexer.offsetIndex.encode(), { syncDirectory: false });
+    await writeFileAtomically(this.timeIndexPath, this.indexer.timeIndex.encode(), options);
   }
 
   async removeIndexFiles(): Promise<void> {
@@ -336,8 +341,8 @@ export class Segment {
   }
 
   private async loadIndexFiles(settings: IndexSettings, logSizeBytes: number): Promise<boolean> {
-    const offsetBytes = await readFile(this.indexPath).catch(() => null);
-    const timeBytes = await readFile(this.timeIndexPath).catch(() => null);
+    const offsetBytes = await readIndexFile(this.indexPath);
+    const timeBytes = await readIndexFile(this.timeIndexPath);
     if (offsetBytes === null || timeBytes === null) return false;
     const offsetIndex = OffsetIndex.decode(offsetBytes, this.baseOffset, offsetIndexEntriesMax(settings.segmentIndexBytes), logSizeBytes);
     if (offsetIndex === null) return false;
@@ -429,7 +434,7 @@ export class Segment {
     settings: IndexSettings,
     fileSizeBytes: number,
     verifyCrc: boolean,
-    onTruncate?: (reason: string, atBytes: number) => void,
+    onTruncate?: OnTruncate,
     onBatch?: OnBatch,
   ): Promise<void> {
     this.indexer = new SegmentIndexer(this.baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes);
@@ -455,7 +460,7 @@ export class Segment {
       size = Math.max(RECOVERY_WINDOW_BYTES, needed);
     }
     if (this.indexer.sizeBytes < fileSizeBytes) {
-      onTruncate?.(reason ?? 'invalid bytes', this.indexer.sizeBytes);
+      onTruncate?.(reason ?? 'invalid bytes', this.indexer.sizeBytes, fileSizeBytes);
       const handle = await this.acquire();
       try {
         await handle.truncate(this.indexer.sizeBytes);
@@ -468,6 +473,9 @@ export class Segment {
     await this.closeIfIdle();
   }
 }
+
+/** Recovery cut the file at `atBytes` (of `fileBytes`) because of `reason`. */
+export type OnTruncate = (reason: string, atBytes: number, fileBytes: number) => void;
 
 /** Operating error: the segment was deleted (retention) while a reader wanted it. */
 export class SegmentDeletedError extends Error {
@@ -519,17 +527,20 @@ function dropWritten(buffers: Buffer[], bytes: number): Buffer[] {
   return rest;
 }
 
-/** Temp file, fsync, rename: readers see the old file or the complete new one. */
-let tempFileCounter = 0;
-
-export async function writeFileAtomically(path: string, data: Buffer | string): Promise<void> {
-  const temp = `${path}.${process.pid}-${tempFileCounter++}.tmp`;
-  const handle = await open(temp, 'w');
+/**
+ * An index file's bytes, or null when it does not exist (it is then rebuilt from the `.log`).
+ * Any other error is not "absent": it fails the open, naming the file.
+ */
+async function readIndexFile(path: string): Promise<Buffer | null> {
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    return await readFile(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return null;
+    throw new StorageError(
+      path,
+      `cannot read index file (${(error as Error).message})`,
+      'Fix the file or its disk and start again, or delete the file: it is rebuilt from the .log file.',
+      { cause: error },
+    );
   }
-  await rename(temp, path);
 }

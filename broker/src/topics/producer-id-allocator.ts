@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from './topic-registry.js';
+import { writeFileAtomically } from '../log/atomic-file.js';
+import { errorCode, StorageError } from '../log/storage-error.js';
 
 /**
  * Hands out producer ids for InitProducerId. Ids are reserved in blocks persisted to the log
@@ -19,12 +20,30 @@ export class ProducerIdAllocator {
 
   static async open(logDir: string): Promise<ProducerIdAllocator> {
     const allocator = new ProducerIdAllocator(logDir);
+    const path = join(logDir, FILE_NAME);
+    let text: string;
     try {
-      const saved = JSON.parse(await readFile(join(logDir, FILE_NAME), 'utf8')) as { nextBlockStart: number };
-      allocator.next = allocator.blockEnd = saved.nextBlockStart;
+      text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (errorCode(error) === 'ENOENT') return allocator;
+      throw new StorageError(
+        path,
+        `cannot read the producer id block (${(error as Error).message})`,
+        'Fix the file or its disk and start again.',
+        {
+          cause: error,
+        },
+      );
     }
+    const saved = parseSaved(text);
+    if (saved === null) {
+      throw new StorageError(
+        path,
+        `damaged producer id block: expected {"nextBlockStart": <id>}, found ${JSON.stringify(text.slice(0, 80))}`,
+        'Restore it, or write {"nextBlockStart": N} with N above every producer id in use; do not delete it (ids would be reused).',
+      );
+    }
+    allocator.next = allocator.blockEnd = saved;
     return allocator;
   }
 
@@ -46,5 +65,15 @@ export class ProducerIdAllocator {
       await this.reserving;
     }
     return this.next++;
+  }
+}
+
+function parseSaved(text: string): number | null {
+  try {
+    const saved = JSON.parse(text) as { nextBlockStart?: unknown } | null;
+    const next = saved?.nextBlockStart;
+    return typeof next === 'number' && Number.isSafeInteger(next) && next >= 0 ? next : null;
+  } catch {
+    return null;
   }
 }

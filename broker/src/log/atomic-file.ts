@@ -1,0 +1,59 @@
+/**
+ * The one way small files (checkpoints, index files, snapshots, metadata) are replaced: a temp
+ * file beside the target, fsync, rename over the target, fsync of the folder. A reader sees the
+ * old file or the complete new one; after the folder's fsync the rename survives a power loss.
+ * Leftover `*.tmp` files of a crash are removed when the folder is next opened.
+ */
+import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+let tempFileCounter = 0;
+
+export interface AtomicWriteOptions {
+  /**
+   * fsync the file before the rename (default true). Only for files whose reader checks them and
+   * falls back when they are torn or empty (index files, CRC-checked producer snapshots).
+   */
+  syncFile?: boolean;
+  /**
+   * fsync the folder after the rename (default true). A caller that replaces several files in
+   * one folder may pass false and call `syncDirectory` once after the last one.
+   */
+  syncDirectory?: boolean;
+}
+
+export async function writeFileAtomically(path: string, data: Buffer | string, options: AtomicWriteOptions = {}): Promise<void> {
+  const temp = `${path}.${process.pid}-${tempFileCounter++}.tmp`;
+  try {
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      if (options.syncFile ?? true) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    // A full disk must not also leak the temp file.
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+  if (options.syncDirectory ?? true) await syncDirectory(dirname(path));
+}
+
+/** fsync of a folder, so the names created, renamed or removed in it are durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates an empty file (a marker: only its existence counts) and makes its name durable. */
+export async function createMarkerFile(path: string): Promise<void> {
+  const handle = await open(path, 'w');
+  await handle.close();
+  await syncDirectory(dirname(path));
+}
