@@ -1,11 +1,14 @@
 /**
- * The one way small files (checkpoints, index files, snapshots, metadata) are replaced: a temp
+ * The one way small files (checkpoints, index files, snapshots, metadata) are read and replaced.
+ * Reads: a missing file is "absent" (null); any other error fails loudly, naming the file, since
+ * a wrong "absent" makes recovery act on the wrong state. Writes: a temp
  * file beside the target, fsync, rename over the target, fsync of the folder. A reader sees the
  * old file or the complete new one; after the folder's fsync the rename survives a power loss.
  * Leftover `*.tmp` files of a crash are removed when the folder is next opened.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { errorCode, StorageError } from './storage-error.js';
 
 let tempFileCounter = 0;
 
@@ -56,4 +59,19 @@ export async function createMarkerFile(path: string): Promise<void> {
   const handle = await open(path, 'w');
   await handle.close();
   await syncDirectory(dirname(path));
+}
+
+/**
+ * The file's bytes (or text, with `encoding`), or null when it does not exist. Any other error
+ * throws a StorageError naming the file, `what` it is, and the operator's `remedy`.
+ */
+export async function readFileIfExists(path: string, what: string, remedy: string): Promise<Buffer | null>;
+export async function readFileIfExists(path: string, what: string, remedy: string, encoding: 'utf8'): Promise<string | null>;
+export async function readFileIfExists(path: string, what: string, remedy: string, encoding?: 'utf8'): Promise<Buffer | string | null> {
+  try {
+    return encoding === undefined ? await readFile(path) : await readFile(path, encoding);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return null;
+    throw new StorageError(path, `cannot read ${what} (${(error as Error).message})`, remedy, { cause: error });
+  }
 }

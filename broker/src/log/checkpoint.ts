@@ -11,10 +11,9 @@
  * and the cleaner act on the wrong offsets (a log start of 0 resurrects deleted records; a
  * cleaner checkpoint of 0 makes recovery truncate a cleaned segment at its first offset gap).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically, type AtomicWriteOptions } from './atomic-file.js';
-import { errorCode, StorageError } from './storage-error.js';
+import { readFileIfExists, writeFileAtomically, type AtomicWriteOptions } from './atomic-file.js';
+import { StorageError } from './storage-error.js';
 
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
@@ -26,18 +25,13 @@ const SHOWN_CHARS_MAX = 40;
 
 export async function readCheckpoint(dir: string, name: string): Promise<number | null> {
   const path = join(dir, name);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return null;
-    throw new StorageError(
-      path,
-      `cannot read checkpoint (${(error as Error).message})`,
-      'Fix the file or its disk (permissions, I/O errors) and start again; the partition stays closed until then.',
-      { cause: error },
-    );
-  }
+  const text = await readFileIfExists(
+    path,
+    'checkpoint',
+    'Fix the file or its disk (permissions, I/O errors) and start again; the partition stays closed until then.',
+    'utf8',
+  );
+  if (text === null) return null;
   const match = CHECKPOINT_TEXT.exec(text);
   const value = match === null ? Number.NaN : Number(match[1]);
   if (!Number.isSafeInteger(value)) {

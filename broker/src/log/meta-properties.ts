@@ -11,11 +11,11 @@
  *     directory.id=<22 characters>     (KIP-858; Fjord writes it, does not need it)
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from './atomic-file.js';
+import { readFileIfExists, writeFileAtomically } from './atomic-file.js';
 import { PARTITION_METADATA_FILE, STRAY_SUFFIX } from './partition-dir.js';
-import { errorCode, StorageError } from './storage-error.js';
+import { StorageError } from './storage-error.js';
 
 export const META_PROPERTIES_FILE = 'meta.properties';
 /** Files of a data directory that only a broker writes (beside the partition directories). */
@@ -69,15 +69,8 @@ export function parseMetaProperties(text: string, path: string): MetaProperties 
 
 export async function readMetaProperties(dir: string): Promise<MetaProperties | null> {
   const path = join(dir, META_PROPERTIES_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return null;
-    throw new StorageError(path, `cannot read meta.properties (${(error as Error).message})`, 'Fix the file or its disk and start again.', {
-      cause: error,
-    });
-  }
+  const text = await readFileIfExists(path, 'meta.properties', 'Fix the file or its disk and start again.', 'utf8');
+  if (text === null) return null;
   return parseMetaProperties(text, path);
 }
 

@@ -9,10 +9,10 @@
  * (docs/storage.md says how to recover one). Stray and `-delete` directories are ignored at start.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, rename } from 'node:fs/promises';
+import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncDirectory, writeFileAtomically } from './atomic-file.js';
-import { errorCode, StorageError } from './storage-error.js';
+import { readFileIfExists, syncDirectory, writeFileAtomically } from './atomic-file.js';
+import { StorageError } from './storage-error.js';
 
 export const PARTITION_METADATA_FILE = 'partition.metadata';
 export const STRAY_SUFFIX = '-stray';
@@ -78,20 +78,8 @@ function topicIdText(topicIdHex: string): string {
  */
 export async function readPartitionMetadata(dir: string): Promise<string | null> {
   const path = join(dir, PARTITION_METADATA_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return null;
-    throw new StorageError(
-      path,
-      `cannot read partition metadata (${(error as Error).message})`,
-      'Fix the file or its disk and start again.',
-      {
-        cause: error,
-      },
-    );
-  }
+  const text = await readFileIfExists(path, 'partition metadata', 'Fix the file or its disk and start again.', 'utf8');
+  if (text === null) return null;
   const match = /^version: 0\ntopic_id: ([A-Za-z0-9_-]{22})\n?$/.exec(text);
   const bytes = match === null ? null : Buffer.from(match[1]!, 'base64url');
   if (bytes === null || bytes.length !== 16) {

@@ -5,16 +5,15 @@
  * Sizes: `indexer.sizeBytes` counts every batch handed to the segment (including batches still
  * queued for the coalesced write); `writtenBytes` counts bytes known to be in the file.
  */
-import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../io/assert.js';
-import { writeFileAtomically } from './atomic-file.js';
+import { readFileIfExists, writeFileAtomically } from './atomic-file.js';
 import { LOG_OVERHEAD_BYTES, batchSizeBytes, maxTimestampOf } from './batch-header.js';
 import { OffsetIndex } from './offset-index.js';
 import type { BufferLease, ReadBufferPool } from './read-buffer-pool.js';
 import { scanBatches, type OnBatch } from './recovery.js';
 import { SegmentIndexer, offsetIndexEntriesMax, timeIndexEntriesMax } from './segment-indexer.js';
-import { errorCode, StorageError } from './storage-error.js';
 import { TimeIndex } from './time-index.js';
 
 /** Read window for scans and fetches from disk; grown to fit one larger batch. */
@@ -531,16 +530,10 @@ function dropWritten(buffers: Buffer[], bytes: number): Buffer[] {
  * An index file's bytes, or null when it does not exist (it is then rebuilt from the `.log`).
  * Any other error is not "absent": it fails the open, naming the file.
  */
-async function readIndexFile(path: string): Promise<Buffer | null> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return null;
-    throw new StorageError(
-      path,
-      `cannot read index file (${(error as Error).message})`,
-      'Fix the file or its disk and start again, or delete the file: it is rebuilt from the .log file.',
-      { cause: error },
-    );
-  }
+function readIndexFile(path: string): Promise<Buffer | null> {
+  return readFileIfExists(
+    path,
+    'index file',
+    'Fix the file or its disk and start again, or delete the file: it is rebuilt from the .log file.',
+  );
 }

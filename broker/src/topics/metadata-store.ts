@@ -5,10 +5,9 @@
  * (a failed write fails only the change that made it). Reading checks the whole file and names
  * it, with what is wrong and what to do, when it is not what Fjord writes.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../log/atomic-file.js';
-import { errorCode, StorageError } from '../log/storage-error.js';
+import { readFileIfExists, writeFileAtomically } from '../log/atomic-file.js';
+import { StorageError } from '../log/storage-error.js';
 
 export const METADATA_FILE = 'fjord-topics.json';
 
@@ -37,20 +36,8 @@ export class TopicMetadataStore {
 
   /** The stored topics, or null when there is no metadata file. */
   async load(): Promise<TopicMetadataRecord[] | null> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return null;
-      throw new StorageError(
-        this.path,
-        `cannot read the topic metadata (${(error as Error).message})`,
-        'Fix the file or its disk and start again.',
-        {
-          cause: error,
-        },
-      );
-    }
+    const text = await readFileIfExists(this.path, 'the topic metadata', 'Fix the file or its disk and start again.', 'utf8');
+    if (text === null) return null;
     return parseTopicMetadata(text, this.path);
   }
 

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../log/atomic-file.js';
-import { errorCode, StorageError } from '../log/storage-error.js';
+import { readFileIfExists, writeFileAtomically } from '../log/atomic-file.js';
+import { StorageError } from '../log/storage-error.js';
 
 /**
  * Hands out producer ids for InitProducerId. Ids are reserved in blocks persisted to the log
@@ -21,20 +20,8 @@ export class ProducerIdAllocator {
   static async open(logDir: string): Promise<ProducerIdAllocator> {
     const allocator = new ProducerIdAllocator(logDir);
     const path = join(logDir, FILE_NAME);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') return allocator;
-      throw new StorageError(
-        path,
-        `cannot read the producer id block (${(error as Error).message})`,
-        'Fix the file or its disk and start again.',
-        {
-          cause: error,
-        },
-      );
-    }
+    const text = await readFileIfExists(path, 'the producer id block', 'Fix the file or its disk and start again.', 'utf8');
+    if (text === null) return allocator;
     const saved = parseSaved(text);
     if (saved === null) {
       throw new StorageError(
