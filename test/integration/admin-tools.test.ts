@@ -51,7 +51,8 @@ async function metadata(topics: Array<{ name: string | null; topicId?: string }>
     return await conn.send({
       apiKey: 3,
       apiVersion: version,
-      encode: (w, v) => encodeMetadataRequest(w, v, { topics, allowAutoTopicCreation: false }),
+      // AllowAutoTopicCreation is v4+ (v1-3 never auto-create); the encoder refuses it below.
+      encode: (w, v) => encodeMetadataRequest(w, v, { topics, ...(v >= 4 ? { allowAutoTopicCreation: false } : {}) }),
       decode: decodeMetadataResponse,
     });
   } finally {
