@@ -15,10 +15,10 @@ import {
   startControlPlane,
   startFakeKubelet,
   startOperator,
-  waitFor,
   type ControlPlane,
   type FakeKubelet,
 } from './harness.js';
+import { letTimePass, waitFor } from '../harness/wait.js';
 
 const NS = 'fjord'; // the fixture's namespace
 let plane: ControlPlane;
@@ -71,7 +71,7 @@ async function waitRolled(timeoutMs = 60_000): Promise<Cluster> {
         cluster.status?.observedGeneration === cluster.metadata.generation;
       return done ? cluster : null;
     },
-    timeoutMs,
+    { timeoutMs },
   );
 }
 
@@ -83,7 +83,7 @@ async function recordReasons(body: () => Promise<void>): Promise<Set<string>> {
     while (running) {
       const cluster = await getCluster().catch(() => null);
       for (const c of cluster?.status?.conditions ?? []) seen.add(`${c.type}=${c.status}/${c.reason}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await letTimePass(50, 'samples the status while the body runs');
     }
   })();
   try {
@@ -223,7 +223,7 @@ describe('Cluster controller', () => {
   it('an operator restarted in the middle of a roll finishes it without restarting a pod twice', async () => {
     kubelet.deletions.length = 0;
     await plane.client.mergePatch(Resources.cluster, NS, 'demo', { spec: { image: 'fjord:0.1.1' } });
-    await waitFor('first pod deleted', async () => kubelet.deletions.length >= 1, 30_000, 10);
+    await waitFor('first pod deleted', () => kubelet.deletions.length >= 1, { intervalMs: 10 });
     await operator.stop(); // mid-roll: demo-2 is being replaced, demo-1 and demo-0 still outdated
     assert.deepEqual(kubelet.deletions, ['demo-2']);
     await waitFor('demo-2 back and ready', async () => {
