@@ -29,7 +29,7 @@ const cluster = {
   apiVersion: 'fjord.dev/v1alpha1',
   kind: 'Cluster',
   metadata: { name: 'demo', namespace: 'streaming', uid: '0b0f4a3c-6f5e-4d1a-9c2b-7e8f9a0b1c2d' },
-  spec: { replicas: 3, storage: { type: 'persistent-claim', size: '1Gi' } },
+  spec: { replicas: 1, storage: { type: 'persistent-claim', size: '1Gi' } },
 } as unknown as ClusterInput;
 
 interface PodSpec {

@@ -52,7 +52,8 @@ before(async () => {
   fjord = await startBroker({ target: 'fjord' });
   admin = await AdminClient.connect(fjord.bootstrap);
   // The operator runs outside the Kubernetes cluster: every Cluster resolves to the real broker.
-  operator = await startOperator(plane, { settings: { resolveBootstrap: () => fjord.bootstrap } });
+  // Clusters of several brokers (the scale-down case) need the broker limit raised.
+  operator = await startOperator(plane, { settings: { resolveBootstrap: () => fjord.bootstrap, clusterBrokersMax: 3 } });
   await plane.client.create(Resources.cluster, {
     apiVersion: 'fjord.dev/v1alpha1',
     kind: 'Cluster',
