@@ -178,9 +178,14 @@ const keyedLines = Array.from({ length: N_LINES }, (_, i) => `key-${i}|line ${i}
 test('console producer/consumer: keyed lines on one partition, read by --partition/--offset', async () => {
   const topic = 'console-lines';
   await okTool('kafka-topics.sh', ['--create', '--topic', topic, '--partitions', '1', '--replication-factor', '1']);
-  await okTool('kafka-console-producer.sh', ['--topic', topic, '--property', 'parse.key=true', '--property', 'key.separator=|'], {
-    input: keyedLines.join('\n') + '\n',
-  });
+  // Kafka 4.4 deprecates --property (and prints so on stdout): --reader-property / --formatter-property
+  await okTool(
+    'kafka-console-producer.sh',
+    ['--topic', topic, '--reader-property', 'parse.key=true', '--reader-property', 'key.separator=|'],
+    {
+      input: keyedLines.join('\n') + '\n',
+    },
+  );
   assert.deepEqual(await offsets(topic), [N_LINES]);
   assert.deepEqual(await offsets(topic, 'earliest'), [0]);
 
@@ -195,9 +200,9 @@ test('console producer/consumer: keyed lines on one partition, read by --partiti
     String(N_LINES),
     '--timeout-ms',
     '30000',
-    '--property',
+    '--formatter-property',
     'print.key=true',
-    '--property',
+    '--formatter-property',
     'key.separator=|',
   ]);
   assert.deepEqual(lines(all.stdout), keyedLines);
@@ -213,7 +218,7 @@ test('console producer/consumer: keyed lines on one partition, read by --partiti
     '50',
     '--timeout-ms',
     '30000',
-    '--property',
+    '--formatter-property',
     'print.offset=true',
   ]);
   assert.deepEqual(
