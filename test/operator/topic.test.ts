@@ -120,7 +120,7 @@ describe('Topic controller against a Fjord broker', () => {
   it('reverts drift made directly in the cluster on resync', async () => {
     const result = await admin.alterTopicConfigs('orders', { 'retention.ms': '1000', 'segment.bytes': '1048576' });
     assert.equal(result.errorCode, 0);
-    assert.equal((await brokerTopic(admin, 'orders'))?.config('retention.ms'), '1000');
+    // (not read back here: a resync may revert it at any moment; segment.bytes below shows it applied)
     await waitFor('retention.ms reverted', async () => (await brokerTopic(admin, 'orders'))?.config('retention.ms') === '7200000');
     // segment.bytes is not in the spec: not managed, so left as it was set
     assert.equal((await brokerTopic(admin, 'orders'))?.config('segment.bytes'), '1048576');
