@@ -246,15 +246,25 @@ describe('Topic controller against Apache Kafka (external cluster by bootstrap a
       }),
     );
     await waitReady('external', 'True');
-    let onBroker = await brokerTopic(kafkaAdmin, 'ext.events');
-    assert.equal(onBroker?.partitions, 2);
-    assert.equal(onBroker?.config('retention.ms'), '600000');
+    // Kafka's broker applies metadata changes from its controller asynchronously (KRaft): right
+    // after the operator's change a Metadata or DescribeConfigs may still show the previous state.
+    const onKafka = async (partitions: number, retentionMs: string) => {
+      let last: unknown;
+      await waitFor(
+        `ext.events on Kafka with ${partitions} partitions and retention.ms ${retentionMs}`,
+        async () => {
+          const t = await brokerTopic(kafkaAdmin, 'ext.events');
+          last = t && { partitions: t.partitions, retentionMs: t.config('retention.ms') };
+          return t?.partitions === partitions && t.config('retention.ms') === retentionMs;
+        },
+        { diagnostics: () => `last seen: ${JSON.stringify(last)}` },
+      );
+    };
+    await onKafka(2, '600000');
 
     await plane.client.mergePatch(Resources.topic, NS, 'external', { spec: { partitions: 4, config: { 'retention.ms': 900000 } } });
     await waitReady('external');
-    onBroker = await brokerTopic(kafkaAdmin, 'ext.events');
-    assert.equal(onBroker?.partitions, 4);
-    assert.equal(onBroker?.config('retention.ms'), '900000');
+    await onKafka(4, '900000');
 
     await plane.client.mergePatch(Resources.topic, NS, 'external', { spec: { partitions: 1 } });
     await waitReady('external', 'False', 'PartitionDecreaseRefused');
