@@ -10,7 +10,7 @@ import { Informer } from './kube/informer.js';
 import { LeaderElector } from './kube/leader.js';
 import { createLogger, type LogLevel, type Logger } from './kube/log.js';
 import { Resources, type KubeObject } from './kube/types.js';
-import { MANAGED_BY, bootstrapAddress, type ClusterInput } from './model/cluster.js';
+import { CLUSTER_BROKERS_MAX, MANAGED_BY, bootstrapAddress, type ClusterInput } from './model/cluster.js';
 
 /**
  * The operator process: leader election, then informers -> work queues -> controllers.
@@ -51,6 +51,7 @@ export class Operator {
       clusterResyncMs: 60_000,
       topicResyncMs: 60_000,
       adminTimeoutMs: 10_000,
+      clusterBrokersMax: CLUSTER_BROKERS_MAX,
       resolveBootstrap: (cluster: Cluster) => bootstrapAddress(cluster as ClusterInput),
       ...options.settings,
     };

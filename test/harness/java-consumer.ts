@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ok, runJava } from './tools.js';
+import { waitFor, withDeadline } from './wait.js';
 
 /**
  * A long-running classic-protocol group member (test/java/GroupConsumer.java) driven through
  * stdin ('start', 'pause', 'resume', 'stop') and observed through what it prints: records,
  * assignments (generation, member id, partitions), commits and rebalance callbacks.
  */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 let classpath: { cp: string; log4j: string } | undefined;
 
 /** Compiles test/java (through runJava) and returns the classpath the harness runs it with. */
@@ -85,19 +84,20 @@ export class JavaConsumer {
   /** stop: close() (LeaveGroup) and exit 0 with CLOSED as the last line. */
   async stop(): Promise<void> {
     this.send('stop');
-    const { code, signal } = await withTimeout(this.exited, 30_000, `${this.name} to exit after stop`);
+    const { code, signal } = await withDeadline(this.exited, `${this.name} to exit after stop`);
     assert.equal(code, 0, `${this.name} exit code (signal ${String(signal)})\n${this.describe()}`);
     assert.equal(this.lines.at(-1), 'CLOSED', `${this.name} last line\n${this.describe()}`);
   }
 
   async kill9(): Promise<void> {
     this.kill();
-    const { signal } = await withTimeout(this.exited, 10_000, `${this.name} to die`);
+    const { signal } = await withDeadline(this.exited, `${this.name} to die after SIGKILL`);
     assert.equal(signal, 'SIGKILL');
   }
 
-  async waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-    return poll(`${this.name}: ${what}`, probe, timeoutMs, () => this.describe());
+  /** Waits until `probe` returns a value (not undefined/false/null), with this consumer's output as diagnostics. */
+  async waitFor<T>(what: string, probe: () => T | undefined | false | null, timeoutMs?: number): Promise<T> {
+    return waitFor(`${this.name}: ${what}`, probe, { timeoutMs, diagnostics: () => this.describe() });
   }
 
   assignment(): Assignment | undefined {
@@ -160,28 +160,4 @@ export class JavaConsumer {
 
 export function parseParts(s: string): number[] {
   return s === '-' ? [] : s.split(',').map(Number);
-}
-
-export async function poll<T>(what: string, probe: () => T | undefined, timeoutMs: number, diag: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${diag()}`);
-    await sleep(50);
-  }
-}
-
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -60,6 +60,17 @@ export async function withDeadline<T>(promise: Promise<T>, what: string, timeout
   }
 }
 
+/**
+ * Lets wall-clock time pass, for the few tests whose condition IS the passing of time (a
+ * time-based segment roll, a retention horizon, timestamps that must differ) and for pacing a
+ * background loop (a producer, a fake kubelet). `why` names the reason at the call site. Never a
+ * way to wait for something to happen: that is waitFor.
+ */
+export function letTimePass(ms: number, why: string): Promise<void> {
+  if (why.length === 0) throw new Error('letTimePass: say why time must pass');
+  return delay(ms);
+}
+
 /** The pause between polls. Not for tests to call directly: wait for a condition instead. */
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

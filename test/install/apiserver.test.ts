@@ -26,10 +26,10 @@ import {
   getOrNull,
   startControlPlane,
   startFakeKubelet,
-  waitFor,
   type ControlPlane,
   type FakeKubelet,
 } from '../operator/harness.js';
+import { waitFor } from '../harness/wait.js';
 import { CHART, find, parseObjects, renderChart, runLikeKubelet, valuesFile, type PodProcess } from './install-harness.js';
 
 const SA_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -137,13 +137,10 @@ async function expectClusterReconciled(pod: PodProcess, namespace: string, name:
     [Resources.statefulSet, name],
     [Resources.podDisruptionBudget, name],
   ];
+  const diagnostics = () => `operator output:\n${pod.output()}`;
   for (const [type, child] of children) {
-    await waitFor(
-      `${type.kind} ${namespace}/${child} created by the operator`,
-      () => getOrNull(plane.client, type, namespace, child),
-      30_000,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\noperator output:\n${pod.output()}`);
+    await waitFor(`${type.kind} ${namespace}/${child} created by the operator`, () => getOrNull(plane.client, type, namespace, child), {
+      diagnostics,
     });
   }
   await waitFor(
@@ -155,10 +152,8 @@ async function expectClusterReconciled(pod: PodProcess, namespace: string, name:
         c.status.observedGeneration === c.metadata.generation
       );
     },
-    30_000,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\noperator output:\n${pod.output()}`);
-  });
+    { diagnostics },
+  );
 }
 
 async function waitTopicStatus(pod: PodProcess, namespace: string, name: string, ready: 'True' | 'False'): Promise<Topic> {
@@ -169,10 +164,8 @@ async function waitTopicStatus(pod: PodProcess, namespace: string, name: string,
       const condition = t.status?.conditions?.find((c) => c.type === 'Ready');
       return condition?.status === ready && t.status?.observedGeneration === t.metadata.generation ? t : null;
     },
-    30_000,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\noperator output:\n${pod.output()}`);
-  });
+    { diagnostics: () => `operator output:\n${pod.output()}` },
+  );
 }
 
 function assertNoForbidden(pod: PodProcess): void {
@@ -271,7 +264,7 @@ describe('RBAC of manifests/install.yaml (all namespaces): enough, and no more',
       await waitFor(
         'Topic apps/events deleted through its finalizer',
         async () => (await getOrNull(plane.client, Resources.topic, 'apps', 'events')) === null,
-        30_000,
+        { diagnostics: () => `operator output:\n${pod.output()}` },
       );
       assertNoForbidden(pod);
     } finally {
@@ -347,10 +340,23 @@ describe('RBAC of the chart watching two namespaces (non-trivial values file): e
       assert.ok((await waitTopicStatus(pod, 'team-a', 'audit', 'True')).status?.topicId);
       const lease = await plane.client.get<LeaseObject>(Resources.lease, 'team-a', 'fjord-operator');
       assert.ok(lease.spec?.holderIdentity, 'leader election in the watched namespace');
-      // it watches team-a only: a Cluster in team-b is left to the team-b Deployment
+      // it watches team-a only: a Cluster in team-b is left to the team-b Deployment. A Cluster
+      // created in team-a after it is reconciled: by then a watch over both namespaces would have
+      // delivered the team-b one too, before it (a watch stream is in resourceVersion order); and
+      // such a watch would be forbidden to this ServiceAccount (assertNoForbidden below).
       await plane.client.create(Resources.cluster, cluster('team-b', 'other'));
-      await new Promise((r) => setTimeout(r, 3_000));
+      await plane.client.create(Resources.cluster, cluster('team-a', 'after-other'));
+      await waitFor(
+        'the team-a Cluster created after the team-b one to get its status',
+        async () => (await plane.client.get<Cluster>(Resources.cluster, 'team-a', 'after-other')).status?.observedGeneration === 1,
+        { diagnostics: () => `operator output:\n${pod.output()}` },
+      );
       assert.equal(await getOrNull(plane.client, Resources.statefulSet, 'team-b', 'other'), null);
+      assert.equal(
+        (await plane.client.get<Cluster>(Resources.cluster, 'team-b', 'other')).status,
+        undefined,
+        'team-b Cluster got a status',
+      );
       assertNoForbidden(pod);
     } finally {
       await kubelet?.stop();

@@ -110,6 +110,16 @@ const clusterCases: Array<[string, unknown, string, RegExp]> = [
     /ScaleDownBlocked: broker 2 holds replicas/,
   ],
   [
+    'more brokers asked for than can form one cluster yet (one runs)',
+    resource('Cluster', 1, 1, [
+      ['Ready', 'False', 'ClusterNotSupportedYet', 'spec.replicas is 3, but Fjord brokers do not form one cluster yet'],
+      ['Progressing', 'False', 'Idle', 'nothing to do'],
+      ['Degraded', 'True', 'ClusterNotSupportedYet', 'spec.replicas is 3, but Fjord brokers do not form one cluster yet'],
+    ]),
+    'Degraded',
+    /ClusterNotSupportedYet: spec\.replicas is 3, but Fjord brokers do not form one cluster yet/,
+  ],
+  [
     'reconcile failed',
     resource('Cluster', 1, 1, [
       ['Ready', 'False', 'ReconcileFailed', 'boom'],

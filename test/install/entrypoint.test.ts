@@ -22,13 +22,14 @@ import {
   type ClusterInput,
 } from '../../operator/src/model/cluster.js';
 import { repoRoot } from '../harness/tools.js';
+import { waitFor } from '../harness/wait.js';
 import { dockerfileRuntime, expandKubeVars, runLikeKubelet, type PodProcess } from './install-harness.js';
 
 const cluster = {
   apiVersion: 'fjord.dev/v1alpha1',
   kind: 'Cluster',
   metadata: { name: 'demo', namespace: 'streaming', uid: '0b0f4a3c-6f5e-4d1a-9c2b-7e8f9a0b1c2d' },
-  spec: { replicas: 3, storage: { type: 'persistent-claim', size: '1Gi' } },
+  spec: { replicas: 1, storage: { type: 'persistent-claim', size: '1Gi' } },
 } as unknown as ClusterInput;
 
 interface PodSpec {
@@ -133,14 +134,15 @@ describe('fjord broker, started as the StatefulSet starts pod demo-0', () => {
   });
 
   it('becomes ready on the probe port, advertises its pod DNS name as node 0, keeps data on the volume, stops cleanly on SIGTERM', async () => {
-    const deadline = Date.now() + 60_000;
-    let probe = pod.inNetwork(['curl', '-fsS', '--max-time', '2', `http://127.0.0.1:${HTTP_PORT}/readyz`]);
-    while (probe.code !== 0) {
-      if (pod.child.exitCode !== null || Date.now() > deadline)
-        assert.fail(`broker not ready (exit ${pod.child.exitCode}):\n${pod.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-      probe = pod.inNetwork(['curl', '-fsS', '--max-time', '2', `http://127.0.0.1:${HTTP_PORT}/readyz`]);
-    }
+    const readiness = await waitFor(
+      'the readiness probe to pass (or the broker to exit)',
+      () => {
+        if (pod.child.exitCode !== null) return 'exited';
+        return pod.inNetwork(['curl', '-fsS', '--max-time', '2', `http://127.0.0.1:${HTTP_PORT}/readyz`]).code === 0 ? 'ready' : undefined;
+      },
+      { intervalMs: 250, diagnostics: () => pod.output() },
+    );
+    assert.equal(readiness, 'ready', `broker exited before it was ready (exit ${pod.child.exitCode}):\n${pod.output()}`);
     const live = pod.inNetwork(['curl', '-fsS', '--max-time', '2', `http://127.0.0.1:${HTTP_PORT}/healthz`]);
     assert.equal(live.code, 0, `liveness probe: ${live.stderr}`);
     // A Kafka Metadata request on the pod's Kafka port, from inside its network namespace.

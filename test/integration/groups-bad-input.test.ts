@@ -11,6 +11,7 @@ import * as g from '../../broker/src/protocol/generated/index.js';
 import { Reader } from '../../broker/src/protocol/reader.js';
 import { Writer } from '../../broker/src/protocol/writer.js';
 import { startBroker, type BrokerHandle } from '../harness/broker.js';
+import { waitFor } from '../harness/wait.js';
 
 // Kafka error codes
 const NONE = 0;
@@ -59,24 +60,18 @@ function spec<In, Out>(
  * COORDINATOR_LOAD_IN_PROGRESS while the group's partition loads.
  */
 async function findCoordinator(c: KafkaConnection, group: string): Promise<g.FindCoordinatorResponse> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await c.send(
-      // v4+ (asserted in before()): the batched CoordinatorKeys; Key is v0-3 only
-      spec(API.FindCoordinator, g.encodeFindCoordinatorRequest, g.decodeFindCoordinatorResponse, {
-        keyType: 0,
-        coordinatorKeys: [group],
-      }),
-    );
-    const code = r.coordinators[0]?.errorCode;
-    if (
-      code === undefined ||
-      ![COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR].includes(code) ||
-      Date.now() > deadline
-    )
-      return r;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  return whenReady(
+    () =>
+      c.send(
+        // v4+ (asserted in before()): the batched CoordinatorKeys; Key is v0-3 only
+        spec(API.FindCoordinator, g.encodeFindCoordinatorRequest, g.decodeFindCoordinatorResponse, {
+          keyType: 0,
+          coordinatorKeys: [group],
+        }),
+      ),
+    (r) => r.coordinators[0]?.errorCode,
+    `the coordinator of ${group}`,
+  );
 }
 
 /**
@@ -84,19 +79,19 @@ async function findCoordinator(c: KafkaConnection, group: string): Promise<g.Fin
  * (Kafka does so for a while after FindCoordinator already answered, while __consumer_offsets
  * partitions load). Any other answer is returned.
  */
-async function whenReady<T>(send: () => Promise<T>, errorOf: (r: T) => number | undefined): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await send();
-    const code = errorOf(r);
-    if (
-      code === undefined ||
-      ![COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR].includes(code) ||
-      Date.now() > deadline
-    )
-      return r;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+async function whenReady<T>(send: () => Promise<T>, errorOf: (r: T) => number | undefined, what = 'the group coordinator'): Promise<T> {
+  let lastCode: number | undefined;
+  return waitFor(
+    `${what} to be ready (no COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR)`,
+    async () => {
+      const r = await send();
+      lastCode = errorOf(r);
+      return lastCode !== undefined && [COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR].includes(lastCode)
+        ? undefined
+        : { r };
+    },
+    { intervalMs: 200, diagnostics: () => `last error code ${String(lastCode)}` },
+  ).then(({ r }) => r);
 }
 
 function subscription(topics: string[]): Buffer {
@@ -325,12 +320,14 @@ test("a second member joins: the first one is told REBALANCE_IN_PROGRESS (27), b
     const b0 = await join(other, group, '');
     assert.equal(b0.errorCode, MEMBER_ID_REQUIRED);
     const bJoin = join(other, group, b0.memberId);
-    const deadline = Date.now() + 10_000;
-    let hb = await heartbeat(conn, group, a.gen, a.memberId);
-    while (hb.errorCode === NONE && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 100));
-      hb = await heartbeat(conn, group, a.gen, a.memberId);
-    }
+    const hb = await waitFor(
+      "a's heartbeat to stop answering NONE once b's JoinGroup arrived",
+      async () => {
+        const r = await heartbeat(conn, group, a.gen, a.memberId);
+        return r.errorCode === NONE ? undefined : r;
+      },
+      { intervalMs: 100 },
+    );
     assert.equal(hb.errorCode, REBALANCE_IN_PROGRESS);
     const aJoin = await join(conn, group, a.memberId);
     const bJoined = await bJoin;

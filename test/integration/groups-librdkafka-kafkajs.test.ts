@@ -2,11 +2,14 @@
 // topic through a group and a second run resumes after the committed offsets; a kafkajs group
 // consumer reads everything; two kafkajs consumers in one group split the partitions and see each
 // message exactly once; when one leaves, the other takes over without re-reading anything.
+// "Nothing more arrives" is checked with a marker record written to every partition after the
+// data: once every marker has been consumed, anything delivered twice would have come before it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import kafkajs, { type Admin, type Consumer, type Kafka as KafkaT, type Producer } from 'kafkajs';
 import { startBroker, type BrokerHandle } from '../harness/broker.js';
 import { kcat, ok } from '../harness/tools.js';
+import { waitFor } from '../harness/wait.js';
 
 const { Kafka, logLevel } = kafkajs;
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
@@ -30,8 +33,6 @@ after(async () => {
   await admin?.disconnect().catch(() => undefined);
   await broker?.stop();
 });
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function createTopic(topic: string, partitions: number): Promise<void> {
   assert.equal(
@@ -74,15 +75,23 @@ async function committed(group: string, topic: string): Promise<number[]> {
   return [...parts].sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
 }
 
-async function poll<T>(what: string, probe: () => T | undefined, timeoutMs: number, diag: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${diag()}`);
-    await sleep(50);
-  }
+/** Writes one record `marker-<tag>` to each partition (after the data: see the file header). */
+async function produceMarkers(topic: string, partitions: number, tag: string): Promise<void> {
+  await producer.send({
+    topic,
+    messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, value: `marker-${tag}` })),
+  });
 }
+
+/** Waits until `sink` holds the marker `tag` of every partition. */
+async function markersConsumed(sink: Received[], partitions: number, tag: string): Promise<void> {
+  const marked = () => new Set(sink.filter((r) => r.value === `marker-${tag}`).map((r) => r.partition));
+  await waitFor(`the marker ${tag} of all ${partitions} partitions`, () => marked().size === partitions, {
+    diagnostics: () => `markers seen on partitions ${[...marked()].join(',')}; ${sink.length} records received`,
+  });
+}
+
+const isMarker = (r: Received) => r.value?.startsWith('marker-') === true;
 
 // ---- kcat -G -------------------------------------------------------------------------------------
 
@@ -196,25 +205,22 @@ test('kafkajs consumer group: one consumer reads every record exactly once and c
   const { consumer } = groupConsumer(group);
   try {
     await runInto(consumer, 'solo', topic, got);
-    await poll(
-      '600 records',
-      () => (got.length >= 600 ? true : undefined),
-      60_000,
-      () => `${got.length} received`,
-    );
-    await sleep(1000); // nothing more may arrive
+    await produceMarkers(topic, 3, 'end');
+    await markersConsumed(got, 3, 'end');
   } finally {
     await consumer.disconnect();
   }
-  assert.equal(got.length, 600);
+  const data = got.filter((r) => !isMarker(r));
+  assert.equal(data.length, 600);
+  assert.equal(got.length, 603, 'each marker once');
   for (let p = 0; p < 3; p++) {
     assert.deepEqual(
-      got.filter((r) => r.partition === p).map((r) => [r.offset, r.key, r.value, r.header, r.timestamp]),
+      data.filter((r) => r.partition === p).map((r) => [r.offset, r.key, r.value, r.header, r.timestamp]),
       (sent[p] ?? []).map((v, i) => [i, `key-${i}`, v, [...v].reverse().join(''), timestampOf(v)]),
       `partition ${p}`,
     );
   }
-  assert.deepEqual(await committed(group, topic), [200, 200, 200]);
+  assert.deepEqual(await committed(group, topic), [201, 201, 201]);
 });
 
 test(
@@ -231,10 +237,10 @@ test(
     const latest = (j: Array<Record<string, number[]>>) => [...(j.at(-1)?.[topic] ?? [])].sort((x, y) => x - y);
     try {
       await runInto(a.consumer, 'a', topic, got);
-      await poll('a to join', () => (latest(a.joins).length === P ? true : undefined), 30_000);
+      await waitFor('a to join', () => latest(a.joins).length === P);
       await runInto(b.consumer, 'b', topic, got);
       // settled: the latest assignments are disjoint, cover the topic, two partitions each
-      const [pa, pb] = await poll(
+      const [pa, pb] = await waitFor(
         'the group to settle on two members',
         () => {
           const x = latest(a.joins);
@@ -243,55 +249,45 @@ test(
           if ([...x, ...y].sort((m, n) => m - n).join(',') !== '0,1,2,3') return undefined;
           return [x, y] as const;
         },
-        30_000,
-        () => `a joins: ${JSON.stringify(a.joins)}\nb joins: ${JSON.stringify(b.joins)}`,
+        { diagnostics: () => `a joins: ${JSON.stringify(a.joins)}\nb joins: ${JSON.stringify(b.joins)}` },
       );
 
+      // offsets: the data at 0..49, marker "first" at 50
       const sent = await produce(topic, P, 50, 'two');
-      await poll(
-        `${P * 50} records`,
-        () => (got.length >= P * 50 ? true : undefined),
-        60_000,
-        () => `${got.length} received`,
-      );
-      await sleep(1500); // a duplicate would arrive now
-      assert.equal(got.length, P * 50, 'each message exactly once');
+      await produceMarkers(topic, P, 'first');
+      await markersConsumed(got, P, 'first');
+      assert.equal(got.length, P * 51, 'each message exactly once');
       for (let p = 0; p < P; p++) {
         const owner = pa.includes(p) ? 'a' : 'b';
-        const recs = got.filter((r) => r.partition === p);
+        const recs = got.filter((r) => r.partition === p && !isMarker(r));
         assert.deepEqual(
           recs.map((r) => [r.consumer, r.offset, r.value]),
           (sent[p] ?? []).map((v, i) => [owner, i, v]),
           `partition ${p} (assigned to ${owner}; a has ${pa.join(',')}, b has ${pb.join(',')})`,
         );
       }
-      const deadline = Date.now() + 15_000;
-      while ((await committed(group, topic)).join(',') !== '50,50,50,50') {
-        assert.ok(Date.now() < deadline, `committed offsets: ${(await committed(group, topic)).join(',')}`);
-        await sleep(200);
-      }
+      let lastCommitted: number[] = [];
+      await waitFor(
+        'the group to commit offset 51 on every partition',
+        async () => {
+          lastCommitted = await committed(group, topic);
+          return lastCommitted.join(',') === '51,51,51,51';
+        },
+        { intervalMs: 200, diagnostics: () => `committed offsets: ${lastCommitted.join(',')}` },
+      );
 
       // b leaves (LeaveGroup); a gets every partition and continues after the committed offsets
       await b.consumer.disconnect();
-      await poll(
-        'a to own all partitions',
-        () => (latest(a.joins).length === P ? true : undefined),
-        30_000,
-        () => JSON.stringify(a.joins),
-      );
+      await waitFor('a to own all partitions', () => latest(a.joins).length === P, { diagnostics: () => JSON.stringify(a.joins) });
+      // offsets: the data at 51..60, marker "second" at 61
       const more = await produce(topic, P, 10, 'two', 50);
-      await poll(
-        `${P * 60} records`,
-        () => (got.length >= P * 60 ? true : undefined),
-        60_000,
-        () => `${got.length} received`,
-      );
-      await sleep(1500);
-      assert.equal(got.length, P * 60, 'nothing re-read after the rebalance');
+      await produceMarkers(topic, P, 'second');
+      await markersConsumed(got, P, 'second');
+      assert.equal(got.length, P * 62, 'nothing re-read after the rebalance');
       for (let p = 0; p < P; p++) {
         assert.deepEqual(
-          got.filter((r) => r.partition === p && r.offset >= 50).map((r) => [r.consumer, r.offset, r.value]),
-          (more[p] ?? []).map((v, i) => ['a', 50 + i, v]),
+          got.filter((r) => r.partition === p && r.offset >= 51 && !isMarker(r)).map((r) => [r.consumer, r.offset, r.value]),
+          (more[p] ?? []).map((v, i) => ['a', 51 + i, v]),
           `partition ${p} after b left`,
         );
       }
@@ -299,6 +295,6 @@ test(
       await a.consumer.disconnect().catch(() => undefined);
       await b.consumer.disconnect().catch(() => undefined);
     }
-    assert.deepEqual(await committed(group, topic), [60, 60, 60, 60]);
+    assert.deepEqual(await committed(group, topic), [62, 62, 62, 62]);
   },
 );

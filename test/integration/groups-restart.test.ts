@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import kafkajs, { type Kafka as KafkaT } from 'kafkajs';
 import { startBroker, type BrokerHandle } from '../harness/broker.js';
-import { JavaConsumer, sleep } from '../harness/java-consumer.js';
+import { JavaConsumer } from '../harness/java-consumer.js';
+import { waitFor } from '../harness/wait.js';
 
 const { Kafka, logLevel } = kafkajs;
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
@@ -66,17 +67,18 @@ async function produce(from: number, to: number): Promise<void> {
 async function committedOffsets(): Promise<number[]> {
   const admin = client().admin();
   await admin.connect();
-  const deadline = Date.now() + 60_000;
   try {
-    for (;;) {
+    const got = await waitFor(`the committed offsets of ${GROUP} (the coordinator may still be loading)`, async () => {
       try {
         const res = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
-        return [...(res[0]?.partitions ?? [])].sort((a, b) => a.partition - b.partition).map((x) => Number(x.offset));
+        return { offsets: [...(res[0]?.partitions ?? [])].sort((a, b) => a.partition - b.partition).map((x) => Number(x.offset)) };
       } catch (e) {
-        if ((e as { retriable?: unknown }).retriable !== true || Date.now() > deadline) throw e;
-        await sleep(200);
+        if ((e as { retriable?: unknown }).retriable === true) throw e; // not yet: waitFor retries and reports the last one
+        return { error: e };
       }
-    }
+    });
+    if ('error' in got) throw got.error;
+    return got.offsets;
   } finally {
     await admin.disconnect();
   }
@@ -124,11 +126,7 @@ test(
           seen++;
         },
       });
-      const deadline = Date.now() + 60_000;
-      while (seen < 300) {
-        assert.ok(Date.now() < deadline, `kafkajs consumer saw ${seen} of 300 records`);
-        await sleep(50);
-      }
+      await waitFor('the kafkajs consumer to see all 300 records', () => seen >= 300, { diagnostics: () => `${seen} of 300 seen` });
       await consumer.commitOffsets([{ topic: TOPIC, partition: 0, offset: '10' }]);
       await consumer.commitOffsets([
         { topic: TOPIC, partition: 0, offset: '37' },

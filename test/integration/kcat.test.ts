@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import kafkajs, { type Admin } from 'kafkajs';
 import { startBroker, type BrokerHandle } from '../harness/broker.js';
 import { kcat, ok, type RunOptions } from '../harness/tools.js';
+import { letTimePass } from '../harness/wait.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -100,7 +101,7 @@ test('kcat -Q: offsets for timestamps', async () => {
   for (let g = 0; g < 4; g++) {
     const input = Array.from({ length: 5 }, (_, i) => `g${g}-m${i}`).join('\n') + '\n';
     await kc(['-P', '-t', topic, '-p', '0'], { input });
-    await new Promise((r) => setTimeout(r, 30));
+    await letTimePass(30, 'the next produce run must get later CreateTimes (millisecond clock)');
   }
   const rows = (await consume(topic, '%o %T %s\n', 0)).map((l) => {
     const [o, t, s] = l.split(' ');

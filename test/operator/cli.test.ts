@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { repoRoot } from '../harness/tools.js';
 import { Resources, type KubeObject } from '../../operator/src/kube/types.js';
 import type { LeaseObject } from '../../operator/src/kube/leader.js';
-import { createNamespace, getOrNull, installCrds, startControlPlane, waitFor, type ControlPlane } from './harness.js';
+import { createNamespace, getOrNull, installCrds, startControlPlane, type ControlPlane } from './harness.js';
+import { waitFor } from '../harness/wait.js';
 
 const NS = 'cli';
 let plane: ControlPlane;
@@ -41,11 +42,9 @@ describe('fjord operator (CLI)', () => {
       metadata: { name: 'c1', namespace: NS },
       spec: { replicas: 1 },
     } as KubeObject);
-    await waitFor('StatefulSet c1 from the CLI operator', () => getOrNull(plane.client, Resources.statefulSet, NS, 'c1'), 30_000).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}\noperator output:\n${output}`);
-      },
-    );
+    await waitFor('StatefulSet c1 from the CLI operator', () => getOrNull(plane.client, Resources.statefulSet, NS, 'c1'), {
+      diagnostics: () => `operator output:\n${output}`,
+    });
     const lease = await plane.client.get<LeaseObject>(Resources.lease, NS, 'fjord-operator');
     assert.ok(lease.spec?.holderIdentity, 'holds the Lease');
     child.kill('SIGTERM');

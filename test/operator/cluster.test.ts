@@ -1,6 +1,11 @@
 // The Cluster controller against a real kube-apiserver. The test plays the StatefulSet controller
 // and the kubelet (startFakeKubelet): it creates pods from the StatefulSet template, marks them
 // ready and writes the StatefulSet status.
+//
+// Brokers do not form one cluster yet, so the operator runs at most one broker per Cluster
+// (CLUSTER_BROKERS_MAX). The rolls and scaling of several brokers, which the cluster issues build
+// on, are tested with that limit raised (namespace "fjord"); the limit itself with the operator's
+// defaults (namespace "single").
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources, type KubeObject, type ResourceType } from '../../operator/src/kube/types.js';
@@ -15,12 +20,16 @@ import {
   startControlPlane,
   startFakeKubelet,
   startOperator,
-  waitFor,
   type ControlPlane,
   type FakeKubelet,
 } from './harness.js';
+import { letTimePass, waitFor } from '../harness/wait.js';
 
 const NS = 'fjord'; // the fixture's namespace
+/** Where an operator with its default settings runs (at most CLUSTER_BROKERS_MAX brokers per Cluster). */
+const SINGLE_NS = 'single';
+/** The operator for NS: several brokers per Cluster, as after the cluster issues. */
+const operatorOptions = { namespace: NS, settings: { clusterBrokersMax: 4 } };
 let plane: ControlPlane;
 let operator: Operator;
 let kubelet: FakeKubelet;
@@ -71,7 +80,7 @@ async function waitRolled(timeoutMs = 60_000): Promise<Cluster> {
         cluster.status?.observedGeneration === cluster.metadata.generation;
       return done ? cluster : null;
     },
-    timeoutMs,
+    { timeoutMs },
   );
 }
 
@@ -83,7 +92,7 @@ async function recordReasons(body: () => Promise<void>): Promise<Set<string>> {
     while (running) {
       const cluster = await getCluster().catch(() => null);
       for (const c of cluster?.status?.conditions ?? []) seen.add(`${c.type}=${c.status}/${c.reason}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await letTimePass(50, 'samples the status while the body runs');
     }
   })();
   try {
@@ -99,7 +108,7 @@ before(async () => {
   plane = await startControlPlane();
   await installCrds(plane.client);
   await createNamespace(plane.client, NS);
-  operator = await startOperator(plane);
+  operator = await startOperator(plane, operatorOptions);
 });
 after(async () => {
   await kubelet?.stop();
@@ -223,14 +232,14 @@ describe('Cluster controller', () => {
   it('an operator restarted in the middle of a roll finishes it without restarting a pod twice', async () => {
     kubelet.deletions.length = 0;
     await plane.client.mergePatch(Resources.cluster, NS, 'demo', { spec: { image: 'fjord:0.1.1' } });
-    await waitFor('first pod deleted', async () => kubelet.deletions.length >= 1, 30_000, 10);
+    await waitFor('first pod deleted', () => kubelet.deletions.length >= 1, { intervalMs: 10 });
     await operator.stop(); // mid-roll: demo-2 is being replaced, demo-1 and demo-0 still outdated
     assert.deepEqual(kubelet.deletions, ['demo-2']);
     await waitFor('demo-2 back and ready', async () => {
       const pod = (await podsOf()).find((p) => p.metadata.name === 'demo-2');
       return pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     });
-    operator = await startOperator(plane);
+    operator = await startOperator(plane, operatorOptions);
     await waitRolled();
     assert.deepEqual(kubelet.deletions, ['demo-2', 'demo-1', 'demo-0']);
   });
@@ -249,5 +258,82 @@ describe('Cluster controller', () => {
         cluster.status.observedGeneration === cluster.metadata.generation
       );
     });
+  });
+});
+
+describe('Cluster controller, until brokers form one cluster (default settings)', () => {
+  let single: Operator | undefined;
+  let singleKubelet: FakeKubelet | undefined;
+  after(async () => {
+    await singleKubelet?.stop();
+    await single?.stop();
+  });
+
+  const get = () => plane.client.get<Cluster>(Resources.cluster, SINGLE_NS, 'three');
+  const statefulSetReplicas = async () =>
+    (await plane.client.get<KubeObject & { spec: { replicas: number } }>(Resources.statefulSet, SINGLE_NS, 'three')).spec.replicas;
+  /** The status the operator wrote for the Cluster's current generation, once Ready has `reason`. */
+  const statusFor = (reason: string, extra: (c: Cluster) => boolean = () => true) => {
+    let last: Cluster | undefined;
+    return waitFor(
+      `Cluster ${SINGLE_NS}/three: status of its current generation with Ready reason ${reason}`,
+      async () => {
+        const c = (last = await get());
+        return c.status?.observedGeneration === c.metadata.generation && readyCondition(c)?.reason === reason && extra(c) ? c : null;
+      },
+      { diagnostics: () => `last seen: generation ${last?.metadata.generation}, status ${JSON.stringify(last?.status)}` },
+    );
+  };
+  const conditionsOf = (c: Cluster) => c.status?.conditions?.map((x) => [x.type, x.status, x.reason, x.observedGeneration]);
+
+  it('a Cluster asking for 3 brokers runs 1 and says why: Ready=False, Degraded=True, reason ClusterNotSupportedYet', async () => {
+    await createNamespace(plane.client, SINGLE_NS);
+    single = await startOperator(plane, { namespace: SINGLE_NS });
+    await plane.client.create(Resources.cluster, {
+      apiVersion: 'fjord.dev/v1alpha1',
+      kind: 'Cluster',
+      metadata: { name: 'three', namespace: SINGLE_NS },
+      spec: { replicas: 3, storage: { type: 'ephemeral' } },
+    } as KubeObject);
+    const first = await statusFor('ClusterNotSupportedYet');
+    assert.match(
+      readyCondition(first)!.message,
+      /^spec\.replicas is 3, but Fjord brokers do not form one cluster yet .*: running 1 broker; set spec\.replicas to 1$/,
+    );
+    assert.equal(await statefulSetReplicas(), 1, 'the StatefulSet runs one broker');
+    assert.equal(first.status?.replicas, 1);
+
+    // Its one broker ready: still not Ready (the spec is not met), nothing in progress.
+    singleKubelet = startFakeKubelet(plane.client, SINGLE_NS, 'three');
+    const running = await statusFor('ClusterNotSupportedYet', (c) => c.status?.readyBrokers === 1);
+    assert.deepEqual(conditionsOf(running), [
+      ['Ready', 'False', 'ClusterNotSupportedYet', 1],
+      ['Progressing', 'False', 'Idle', 1],
+      ['Degraded', 'True', 'ClusterNotSupportedYet', 1],
+    ]);
+    assert.equal(running.status?.conditions?.find((c) => c.type === 'Degraded')?.message, readyCondition(first)!.message);
+  });
+
+  it('with spec.replicas 1 it is Ready; asking for 2 again is refused the same way, still on one broker', async () => {
+    await plane.client.mergePatch(Resources.cluster, SINGLE_NS, 'three', { spec: { replicas: 1 } });
+    const ready = await statusFor('Ready');
+    assert.deepEqual(conditionsOf(ready), [
+      ['Ready', 'True', 'Ready', 2],
+      ['Progressing', 'False', 'Idle', 2],
+      ['Degraded', 'False', 'AsExpected', 2],
+    ]);
+    assert.equal(ready.status?.readyBrokers, 1);
+
+    await plane.client.mergePatch(Resources.cluster, SINGLE_NS, 'three', { spec: { replicas: 2 } });
+    const refused = await statusFor('ClusterNotSupportedYet');
+    assert.equal(refused.status?.observedGeneration, 3);
+    assert.match(readyCondition(refused)!.message, /^spec\.replicas is 2, but /);
+    assert.equal(await statefulSetReplicas(), 1, 'the StatefulSet still runs one broker');
+    assert.deepEqual(
+      (await plane.client.list<KubeObject>(Resources.pod, SINGLE_NS, { labelSelector: 'fjord.dev/cluster=three' })).items.map(
+        (p) => p.metadata.name,
+      ),
+      ['three-0'],
+    );
   });
 });

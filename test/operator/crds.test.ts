@@ -68,13 +68,13 @@ describe('CRDs in a real kube-apiserver', () => {
       sample('cluster.yaml'),
       { fieldValidation: 'Strict' },
     );
-    assert.equal(created.spec.replicas, 3);
+    assert.equal(created.spec.replicas, 1, 'the sample runs one broker (brokers do not form one cluster yet)');
     await plane.client.create(Resources.topic, sample('topic.yaml'), { fieldValidation: 'Strict' });
     await plane.client.create(Resources.topic, sample('topic-external.yaml'), { fieldValidation: 'Strict' });
     const minimal = await plane.client.create<
       KubeObject & { spec: { replicas: number; image: string; storage: { type: string; size: string; deleteClaim: boolean } } }
     >(Resources.cluster, cluster('minimal', {}));
-    assert.equal(minimal.spec.replicas, 3);
+    assert.equal(minimal.spec.replicas, 1);
     assert.equal(minimal.spec.image, 'fjord:0.1.0');
     assert.deepEqual(minimal.spec.storage, { type: 'persistent-claim', size: '10Gi', deleteClaim: false });
   });
@@ -176,10 +176,10 @@ describe('CRDs in a real kube-apiserver', () => {
       'demo',
       {
         status: {
-          readyBrokers: 2,
+          readyBrokers: 0,
           bootstrap: 'demo-bootstrap.crd-tests.svc:9092',
           conditions: [
-            { type: 'Ready', status: 'False', reason: 'BrokersNotReady', message: '2/3', lastTransitionTime: new Date().toISOString() },
+            { type: 'Ready', status: 'False', reason: 'BrokersNotReady', message: '0/1', lastTransitionTime: new Date().toISOString() },
           ],
         },
       },
@@ -205,7 +205,7 @@ describe('CRDs in a real kube-apiserver', () => {
     const clusterHeader = lines.find((l) => l.startsWith('NAME') && l.includes('BROKERS'));
     assert.ok(clusterHeader, result.stdout);
     assert.match(clusterHeader, /NAME\s+BROKERS\s+READY BROKERS\s+READY\s+REASON\s+AGE/);
-    assert.match(result.stdout, /cluster\.fjord\.dev\/demo\s+3\s+2\s+False\s+BrokersNotReady\s+\d+s/);
+    assert.match(result.stdout, /cluster\.fjord\.dev\/demo\s+1\s+0\s+False\s+BrokersNotReady\s+\d+s/);
     const topicHeader = lines.find((l) => l.startsWith('NAME') && l.includes('PARTITIONS'));
     assert.ok(topicHeader, result.stdout);
     assert.match(topicHeader, /NAME\s+CLUSTER\s+TOPIC\s+PARTITIONS\s+RF\s+READY\s+REASON\s+AGE/);

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot } from '../harness/tools.js';
+import { letTimePass, waitFor } from '../harness/wait.js';
 import { ApiError, KubeClient } from '../../operator/src/kube/client.js';
 import { Resources, type KubeObject } from '../../operator/src/kube/types.js';
 import { Operator, type OperatorOptions } from '../../operator/src/main.js';
@@ -95,29 +96,6 @@ export async function installCrds(client: KubeClient): Promise<void> {
 
 export async function createNamespace(client: KubeClient, name: string): Promise<void> {
   await client.create(Resources.namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-}
-
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | false | null | undefined>,
-  timeoutMs = 30_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export async function getOrNull<T extends KubeObject>(
@@ -257,7 +235,7 @@ export function startFakeKubelet(client: KubeClient, namespace: string, setName:
       } catch {
         // races with the operator (409/404) are expected; the next tick sees the new state
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await letTimePass(100, 'paces the fake kubelet (a real one reacts to watch events)');
     }
   })();
   return state;

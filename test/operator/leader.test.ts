@@ -1,22 +1,36 @@
 // Leader election on a real Lease: of two operator instances only the Lease holder runs its
-// controllers; when it stops, the standby takes over and reconciles.
+// controllers; when it stops, the standby takes over and reconciles. "Does not happen" is asserted
+// against what did happen: Lease renewals seen over more than a lease duration, the order of the
+// operator's own log lines, and the creation time of what it made.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../operator/src/kube/log.js';
 import { Resources, type KubeObject } from '../../operator/src/kube/types.js';
 import type { LeaseObject } from '../../operator/src/kube/leader.js';
 import type { Operator } from '../../operator/src/main.js';
-import { createNamespace, getOrNull, installCrds, startControlPlane, startOperator, waitFor, type ControlPlane } from './harness.js';
+import { createNamespace, getOrNull, installCrds, startControlPlane, startOperator, type ControlPlane } from './harness.js';
+import { letTimePass, waitFor } from '../harness/wait.js';
 
 const NS = 'leader';
 let plane: ControlPlane;
 const operators: Operator[] = [];
+/** The log lines of operator-a and operator-b (JSON, one per line). */
+const logsA: string[] = [];
+const logsB: string[] = [];
 
 const election = { namespace: NS, name: 'fjord-operator', leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 250 };
 
 function capturingLogger(lines: string[]) {
   return createLogger('info', {}, (line) => lines.push(line));
 }
+
+/** Index of the first log line at or after `from` whose msg is `msg`; -1 if none. */
+function logIndex(lines: readonly string[], msg: string, from = 0): number {
+  for (let i = from; i < lines.length; i++) if ((JSON.parse(lines[i]!) as { msg?: string }).msg === msg) return i;
+  return -1;
+}
+
+const renewMs = (lease: LeaseObject) => Date.parse(lease.spec?.renewTime ?? '');
 
 async function clusterWithChildren(name: string): Promise<boolean> {
   await plane.client.create(Resources.cluster, {
@@ -41,17 +55,32 @@ after(async () => {
 
 describe('leader election', () => {
   it('only the Lease holder acts; the standby takes over when the leader stops', async () => {
-    const logsA: string[] = [];
-    const logsB: string[] = [];
     const a = await startOperator(plane, { identity: 'operator-a', leaderElection: election, logger: capturingLogger(logsA) });
     operators.push(a);
-    const bPromise = startOperator(plane, { identity: 'operator-b', leaderElection: election, logger: capturingLogger(logsB) });
-    // B campaigns but must not win while A renews.
-    const bWon = await Promise.race([bPromise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 4_000))]);
-    assert.equal(bWon, false, 'standby became leader while the leader was alive');
+    let bStarted = false;
+    const bPromise = startOperator(plane, { identity: 'operator-b', leaderElection: election, logger: capturingLogger(logsB) }).then(
+      (b) => {
+        bStarted = true;
+        return b;
+      },
+    );
+    // B campaigns but must not win while A renews: watch A renew the Lease for longer than a lease
+    // duration (plus B's retry period) after B started; B would have taken it over by then.
+    const firstRenew = renewMs(await plane.client.get<LeaseObject>(Resources.lease, NS, 'fjord-operator'));
+    const window = election.leaseDurationMs + 2 * election.retryPeriodMs;
+    const seen = await waitFor(
+      `operator-a to renew the Lease for ${window} ms while operator-b campaigns`,
+      async () => {
+        const lease = await plane.client.get<LeaseObject>(Resources.lease, NS, 'fjord-operator');
+        if (lease.spec?.holderIdentity !== 'operator-a') return { holder: lease.spec?.holderIdentity };
+        return renewMs(lease) - firstRenew > window ? { holder: 'operator-a' } : undefined;
+      },
+      { intervalMs: election.retryPeriodMs },
+    );
+    assert.equal(seen.holder, 'operator-a', 'the Lease changed hands while its holder renewed it');
+    assert.equal(bStarted, false, 'standby became leader while the leader was alive');
+    assert.equal(logIndex(logsB, 'Acquired leadership'), -1, 'standby acquired leadership');
     assert.equal(a.isLeading, true);
-    const lease = await plane.client.get<LeaseObject>(Resources.lease, NS, 'fjord-operator');
-    assert.equal(lease.spec?.holderIdentity, 'operator-a');
 
     await clusterWithChildren('one');
     assert.ok(
@@ -86,23 +115,35 @@ describe('leader election', () => {
           leaseDurationSeconds: 3,
         };
         await plane.client.replace(Resources.lease, lease).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, 200));
+        await letTimePass(200, 'the intruder renews the Lease, as a leader would');
       }
     })();
-    await waitFor('operator-b stepped down', async () => !b.isLeading, 10_000);
-    // While it does not lead, it does not act: a new Cluster gets no children.
+    await waitFor('operator-b to step down and stop its controllers', () => !b.isLeading && logIndex(logsB, 'Controllers stopped') >= 0, {
+      diagnostics: () => logsB.join('\n'),
+    });
+    const stoppedAt = logIndex(logsB, 'Controllers stopped');
+    // While it does not lead, it does not act: a Cluster created now gets its children only once
+    // operator-b leads again.
     await plane.client.create(Resources.cluster, {
       apiVersion: 'fjord.dev/v1alpha1',
       kind: 'Cluster',
       metadata: { name: 'three', namespace: NS },
       spec: { replicas: 1 },
     } as KubeObject);
-    await new Promise((r) => setTimeout(r, 1_500));
-    assert.equal(await getOrNull(plane.client, Resources.statefulSet, NS, 'three'), null, 'a non-leader reconciled');
     // The intruder "crashes" without releasing: after leaseDuration the Lease is free again.
     intruding = false;
     await intruder;
-    await waitFor('operator-b leads again', async () => b.isLeading, 15_000);
-    await waitFor('StatefulSet three', () => getOrNull(plane.client, Resources.statefulSet, NS, 'three'));
+    await waitFor('operator-b leads again', () => b.isLeading);
+    const set = await waitFor('StatefulSet three', () => getOrNull(plane.client, Resources.statefulSet, NS, 'three'));
+    const lease = await plane.client.get<LeaseObject>(Resources.lease, NS, 'fjord-operator');
+    assert.equal(lease.spec?.holderIdentity, 'operator-b');
+    // creationTimestamp has whole seconds; the Lease's acquireTime microseconds
+    const acquiredSecond = Math.floor(Date.parse(lease.spec?.acquireTime ?? '') / 1000) * 1000;
+    assert.ok(
+      Date.parse(set.metadata.creationTimestamp ?? '') >= acquiredSecond,
+      `StatefulSet three created at ${set.metadata.creationTimestamp}, before operator-b took the Lease back at ${lease.spec?.acquireTime}`,
+    );
+    const restartedAt = logIndex(logsB, 'Controllers started', stoppedAt);
+    assert.ok(restartedAt > stoppedAt, `no "Controllers started" after "Controllers stopped":\n${logsB.join('\n')}`);
   });
 });

@@ -13,6 +13,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import * as codec from '../protocol/generated/index.js';
 import { handlerFor, type RequestInfo } from '../handlers/registry.js';
 import { CONSUMER_OFFSETS_TOPIC } from './offsets-records.js';
+import { waitFor } from '../../../test/harness/wait.js';
 
 /**
  * Consumer groups end to end in one process: an in-process broker and kafkajs 2.2.4 consumers
@@ -55,13 +56,12 @@ function client(b: Broker, clientId: string): Kafka {
   });
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const PARTITIONS = 4;
+/**
+ * One record `value` on every partition, after the data: once a consumer has read all of them,
+ * anything it would read twice has come before (records of a partition arrive in order).
+ */
+const markers = (value: string) => Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, value }));
 
 async function call<I, O>(
   apiKey: number,
@@ -114,12 +114,13 @@ describe('consumer groups with kafkajs', () => {
     const kafka = client(broker, 'group-test');
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 4 }] });
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }] });
     producer = kafka.producer();
     await producer.connect();
 
     const seen = new Map<string, string[]>();
     const byConsumer = new Map<string, Set<number>>();
+    const ended = new Set<number>();
     for (const name of ['c1', 'c2']) {
       const consumer = client(broker, name).consumer({ groupId: GROUP, sessionTimeout: 10_000, heartbeatInterval: 500 });
       consumers.push(consumer);
@@ -131,6 +132,7 @@ describe('consumer groups with kafkajs', () => {
           const key = `${partition}:${message.offset}`;
           seen.set(key, [...(seen.get(key) ?? []), name]);
           byConsumer.get(name)!.add(partition);
+          if (message.value?.toString() === 'end') ended.add(partition);
         },
       });
     }
@@ -141,12 +143,14 @@ describe('consumer groups with kafkajs', () => {
     });
     const messages = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
     await producer.send({ topic: TOPIC, messages });
-    await waitFor('200 messages consumed', () => seen.size === 200);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(seen.size, 200);
+    await producer.send({ topic: TOPIC, messages: markers('end') });
+    await waitFor('the end marker of every partition consumed', () => ended.size === PARTITIONS, {
+      diagnostics: () => `${seen.size} records consumed, end markers of partitions ${[...ended].join(',')}`,
+    });
+    assert.equal(seen.size, 200 + PARTITIONS);
     for (const [key, names] of seen) assert.equal(names.length, 1, `${key} consumed by ${names.join(',')}`);
     const [p1, p2] = [byConsumer.get('c1')!, byConsumer.get('c2')!];
-    assert.equal(p1.size + p2.size, 4, 'every partition has exactly one owner');
+    assert.equal(p1.size + p2.size, PARTITIONS, 'every partition has exactly one owner');
     for (const partition of p1) assert.ok(!p2.has(partition));
 
     const { groups } = await admin.describeGroups([GROUP]);
@@ -164,7 +168,7 @@ describe('consumer groups with kafkajs', () => {
     await waitFor('offsets committed', async () => {
       const [topic] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
       const total = topic!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-      return total === 200;
+      return total === 200 + PARTITIONS;
     });
     await assert.rejects(admin.deleteGroups([GROUP]), (error: Error & { groups?: { error?: { type?: string } }[] }) => {
       return error.groups?.[0]?.error?.type === 'NON_EMPTY_GROUP';
@@ -190,7 +194,7 @@ describe('committed offsets survive a restart', () => {
       const [topic] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
       assert.equal(
         topic!.partitions.reduce((sum, p) => sum + Number(p.offset), 0),
-        200,
+        200 + PARTITIONS,
       );
       const { groups } = await admin.describeGroups([GROUP]);
       assert.equal(groups[0]!.state, 'Empty');
@@ -200,16 +204,18 @@ describe('committed offsets survive a restart', () => {
       const producer = kafka.producer();
       await producer.connect();
       await producer.send({ topic: TOPIC, messages: Array.from({ length: 10 }, (_, i) => ({ key: `after${i}`, value: `after${i}` })) });
+      await producer.send({ topic: TOPIC, messages: markers('end-2') });
       await producer.disconnect();
       const values: string[] = [];
       const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 10_000, heartbeatInterval: 500 });
       await consumer.connect();
       await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
       await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!.toString()) });
-      await waitFor('10 new messages', () => values.length >= 10);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor('the end-2 marker of every partition', () => values.filter((v) => v === 'end-2').length === PARTITIONS, {
+        diagnostics: () => values.join(','),
+      });
       await consumer.disconnect();
-      assert.deepEqual(values.sort(), Array.from({ length: 10 }, (_, i) => `after${i}`).sort());
+      assert.deepEqual(values.filter((v) => v !== 'end-2').sort(), Array.from({ length: 10 }, (_, i) => `after${i}`).sort());
 
       // kafkajs admin: set offsets (OffsetCommit from a member of a fresh generation), delete the group.
       await admin.setOffsets({ groupId: GROUP, topic: TOPIC, partitions: [0, 1, 2, 3].map((partition) => ({ partition, offset: '0' })) });

@@ -11,6 +11,7 @@ import { loadBrokerConfig } from '../config/broker-config.js';
 import { createLogger } from '../io/logger.js';
 import { iterateBatches } from '../protocol/record-batch.js';
 import { decodeRecords } from '../protocol/records.js';
+import { letTimePass, waitFor } from '../../../test/harness/wait.js';
 
 /**
  * Fetch reads segment data into pooled buffers that are reused once a response is written
@@ -127,12 +128,12 @@ test('connections closed with fetches in flight give their buffers back', async 
   for (let i = 0; i < 5; i++) {
     const conn = await KafkaConnection.open('127.0.0.1', port, 'pooled-reads-closing');
     const inflight = Array.from({ length: 20 }, (_, k) => fetchAt(conn, (k * 137) % RECORDS, 1 << 20).catch(() => null));
-    await new Promise((resolve) => setTimeout(resolve, i));
+    await letTimePass(i, 'closes after a different part of the fetches each round');
     conn.close();
     await Promise.all(inflight);
   }
-  const deadline = Date.now() + 10_000;
-  while (broker.context.readBufferPool.outstanding !== 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.equal(broker.context.readBufferPool.outstanding, 0, 'every lease released');
+  await waitFor('every lease released', () => broker.context.readBufferPool.outstanding === 0, {
+    diagnostics: () => `${broker.context.readBufferPool.outstanding} leases outstanding`,
+  });
   assert.ok(broker.context.readBufferPool.idleBuffers <= 2);
 });

@@ -7,12 +7,12 @@ import { ProtocolDecodeError, Reader } from './reader.js';
 import { Writer } from './writer.js';
 import { codecOf, structArb, versionsOf, type Codec } from './fixtures/descriptor-arbitrary.js';
 
-// Decoding hostile bytes may only succeed or throw ProtocolDecodeError, and must finish quickly.
+// Decoding hostile bytes may only succeed or throw ProtocolDecodeError. A decoder that loops or
+// allocates on a hostile count hits the tests' deadlines (no per-decode time limit: a loaded
+// machine would trip it; decoding speed is for bench/).
 const RUNS = Number(process.env['CODEC_FUZZ_RUNS'] ?? 40);
-const SLOW_MS = 1000;
 
 function decodeSafely(c: Codec, v: number, bytes: Buffer): void {
-  const start = performance.now();
   try {
     c.decode(new Reader(bytes), v);
   } catch (e) {
@@ -22,8 +22,6 @@ function decodeSafely(c: Codec, v: number, bytes: Buffer): void {
       );
     }
   }
-  const ms = performance.now() - start;
-  assert.ok(ms < SLOW_MS, `decoding ${bytes.length} bytes took ${ms.toFixed(0)} ms`);
 }
 
 type Mutation = (b: Buffer) => Buffer;

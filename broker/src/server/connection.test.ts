@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Connection, type DispatchOutcome, type Dispatcher } from './connection.js';
+import { waitFor } from '../../../test/harness/wait.js';
 
 /**
  * The connection's contract, over a real loopback socket: frames are split correctly whatever the
@@ -58,14 +59,6 @@ function openClient(): Promise<{ socket: Socket; frames: string[]; closed: Promi
   });
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 test('responses leave in request order although requests complete out of order; none sends nothing', async () => {
   // Request "slow-N" completes after N*10 ms; "silent" produces no response (acks=0 produce).
   harness.setDispatcher({
@@ -81,7 +74,7 @@ test('responses leave in request order although requests complete out of order; 
   // Split the frames into odd-sized chunks so the parser must reassemble across chunk boundaries.
   const bytes = Buffer.concat(requests.map(frame));
   for (let index = 0; index < bytes.length; index += 3) client.socket.write(bytes.subarray(index, index + 3));
-  await waitFor(() => client.frames.length === 5);
+  await waitFor('5 responses', () => client.frames.length === 5, { diagnostics: () => client.frames.join(' ') });
   assert.deepEqual(client.frames, ['re:slow-5', 're:slow-1', 're:slow-3', 're:slow-0', 're:slow-2']);
   client.socket.destroy();
 });
@@ -104,7 +97,9 @@ test('at most inflightRequestsMax requests are processed at once; the rest wait 
   const client = await openClient();
   const requests = Array.from({ length: 20 }, (_, index) => `r${index}`);
   client.socket.write(Buffer.concat(requests.map(frame)));
-  await waitFor(() => client.frames.length === requests.length);
+  await waitFor(`${requests.length} responses`, () => client.frames.length === requests.length, {
+    diagnostics: () => client.frames.join(' '),
+  });
   assert.deepEqual(client.frames, requests);
   assert.equal(maxSeen, limits.inflightRequestsMax);
   client.socket.destroy();
@@ -120,7 +115,7 @@ test('a frame larger than requestSizeBytesMax, or a negative size, closes the co
     client.socket.write(prefix);
     await client.closed;
     assert.deepEqual(client.frames, []);
-    await waitFor(() => harness.closeReasons.length > before);
+    await waitFor('the close to be reported', () => harness.closeReasons.length > before);
     assert.match(harness.closeReasons.at(-1)!, /frame size -?\d+ is outside 0\.\.1024/);
   }
 });
@@ -155,16 +150,16 @@ test('a response release runs after its bytes are written, and for responses a c
   });
   const client = await openClient();
   client.socket.write(frame('fast'));
-  await waitFor(() => client.frames.length === 1 && released.length === 1);
+  await waitFor('the response to fast, and its release', () => client.frames.length === 1 && released.length === 1);
   assert.deepEqual(released, ['fast']);
 
   // 'queued' is finished but waits behind 'slow' when the client goes away; 'slow' finishes
   // after the close. Both are released without being written.
   client.socket.write(Buffer.concat([frame('slow'), frame('queued')]));
-  await waitFor(() => finishSlow !== undefined);
+  await waitFor('slow to be dispatched', () => finishSlow !== undefined);
   client.socket.destroy();
-  await waitFor(() => released.includes('queued'));
+  await waitFor('queued to be released', () => released.includes('queued'));
   finishSlow!();
-  await waitFor(() => released.includes('slow'));
+  await waitFor('slow to be released', () => released.includes('slow'));
   assert.deepEqual(released.sort(), ['fast', 'queued', 'slow']);
 });

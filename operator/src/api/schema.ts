@@ -142,8 +142,9 @@ export const CLUSTER: KindDefinition = {
         type: 'integer',
         minimum: 1,
         maximum: 64,
-        default: 3,
-        description: 'Number of brokers. Broker id = pod ordinal.',
+        default: 1,
+        description:
+          'Number of brokers. Broker id = pod ordinal. Until brokers form one cluster, one broker runs: more is reported as Ready=False, reason ClusterNotSupportedYet.',
       },
       image: {
         type: 'string',

@@ -2,7 +2,7 @@
 import type { KubeObject } from '../kube/types.js';
 
 export interface ClusterSpec {
-  /** Number of brokers. Broker id = pod ordinal. */
+  /** Number of brokers. Broker id = pod ordinal. Until brokers form one cluster, one broker runs: more is reported as Ready=False, reason ClusterNotSupportedYet. */
   replicas?: number;
   /** Container image that runs `fjord broker`. */
   image?: string;

@@ -13,20 +13,21 @@ import {
   desiredConfigMap,
   desiredHeadlessService,
   desiredPodDisruptionBudget,
-  desiredReplicas,
   desiredServiceAccount,
   desiredStatefulSet,
   kafkaClusterId,
   names,
+  planBrokers,
   type ClusterInput,
 } from '../model/cluster.js';
+import { clusterConditions } from '../model/cluster-status.js';
 import { jsonEqual, mergeConditions, type ConditionInput } from '../model/conditions.js';
 import { planRoll, podOrdinal, type ObservedPod, type RollStep } from '../model/roll.js';
 import type { ControllerContext } from './context.js';
 
 /**
  * Reconciles a Cluster, as a named pipeline:
- *   replicas (scale-down guard) -> serviceAccount -> configMap -> headlessService ->
+ *   replicas (at most settings.clusterBrokersMax; scale-down guard) -> serviceAccount -> configMap -> headlessService ->
  *   bootstrapService -> statefulSet -> podDisruptionBudget -> rollingRestart -> status
  * Every step is idempotent and reads observed state; nothing about progress is remembered between
  * reconciles, so it is level-triggered and resumable.
@@ -43,6 +44,8 @@ interface StatefulSetLike extends KubeObject {
 interface ScaleDecision {
   replicas: number;
   blocked: string | null;
+  /** Why fewer brokers run than spec.replicas asks for (planBrokers). */
+  notSupported: string | null;
 }
 
 export class ClusterController {
@@ -104,15 +107,16 @@ export class ClusterController {
   }
 
   /**
-   * Scale-down guard: the StatefulSet drops the highest ordinals; do that only when those brokers
-   * hold no partition replicas (asked through the Kafka protocol). Otherwise keep the size.
+   * Brokers to run: spec.replicas, at most settings.clusterBrokersMax (more cannot form one cluster
+   * yet). Scale-down guard: the StatefulSet drops the highest ordinals; do that only when those
+   * brokers hold no partition replicas (asked through the Kafka protocol). Otherwise keep the size.
    */
   private async replicasStep(cluster: ClusterInput): Promise<ScaleDecision> {
-    const desired = desiredReplicas(cluster);
+    const { replicas: desired, notSupported } = planBrokers(cluster, this.ctx.settings.clusterBrokersMax);
     const current = (
       this.ctx.statefulSets.get(cluster.metadata.namespace, names.statefulSet(cluster.metadata.name)) as StatefulSetLike | undefined
     )?.spec?.replicas;
-    if (current === undefined || desired >= current) return { replicas: desired, blocked: null };
+    if (current === undefined || desired >= current) return { replicas: desired, blocked: null, notSupported };
     const removed = Array.from({ length: current - desired }, (_, i) => desired + i);
     let admin: AdminClient | null = null;
     try {
@@ -122,14 +126,19 @@ export class ClusterController {
       for (const [topic, description] of topics) {
         if ('replicaBrokers' in description && description.replicaBrokers.some((id) => removed.includes(id))) holding.push(topic);
       }
-      if (holding.length === 0) return { replicas: desired, blocked: null };
+      if (holding.length === 0) return { replicas: desired, blocked: null, notSupported };
       holding.sort();
       const shown = holding.length > 5 ? `${holding.slice(0, 5).join(', ')} and ${holding.length - 5} more` : holding.join(', ');
-      return { replicas: current, blocked: `kept ${current} brokers: broker(s) ${removed.join(', ')} still hold replicas of ${shown}` };
+      return {
+        replicas: current,
+        blocked: `kept ${current} brokers: broker(s) ${removed.join(', ')} still hold replicas of ${shown}`,
+        notSupported,
+      };
     } catch (error) {
       return {
         replicas: current,
         blocked: `kept ${current} brokers: cannot check the replicas of broker(s) ${removed.join(', ')}: ${errorMessage(error)}`,
+        notSupported,
       };
     } finally {
       admin?.close();
@@ -188,28 +197,13 @@ export class ClusterController {
 
   private async statusStep(cluster: ClusterInput, scale: ScaleDecision, statefulSet: StatefulSetLike, roll: RollStep): Promise<void> {
     const readyBrokers = statefulSet.status?.readyReplicas ?? 0;
-    const desired = desiredReplicas(cluster);
-    const conditions: ConditionInput[] = [];
-    const allReady = readyBrokers >= scale.replicas;
-    if (roll.action !== 'none') {
-      conditions.push({ type: 'Ready', status: 'False', reason: 'RollingRestart', message: roll.message });
-      conditions.push({ type: 'Progressing', status: 'True', reason: 'RollingRestart', message: roll.message });
-    } else if (!allReady) {
-      const message = `${readyBrokers}/${scale.replicas} brokers ready`;
-      conditions.push({ type: 'Ready', status: 'False', reason: 'BrokersNotReady', message });
-      conditions.push({ type: 'Progressing', status: 'True', reason: 'BrokersStarting', message });
-    } else {
-      conditions.push({ type: 'Ready', status: 'True', reason: 'Ready', message: `${readyBrokers}/${scale.replicas} brokers ready` });
-      conditions.push({ type: 'Progressing', status: 'False', reason: 'Idle', message: 'nothing to do' });
-    }
-    if (scale.blocked) conditions.push({ type: 'Degraded', status: 'True', reason: 'ScaleDownBlocked', message: scale.blocked });
-    else
-      conditions.push({
-        type: 'Degraded',
-        status: 'False',
-        reason: 'AsExpected',
-        message: scale.replicas === desired ? 'as specified' : '',
-      });
+    const conditions = clusterConditions({
+      replicas: scale.replicas,
+      readyBrokers,
+      roll,
+      scaleDownBlocked: scale.blocked,
+      notSupported: scale.notSupported,
+    });
     await this.writeStatus(cluster, {
       conditions,
       replicas: scale.replicas,

@@ -25,6 +25,13 @@ export interface ControllerSettings {
   /** Kafka admin request timeout. */
   adminTimeoutMs: number;
   /**
+   * The most brokers a Cluster runs: CLUSTER_BROKERS_MAX (1) until brokers form one cluster. A
+   * Cluster asking for more runs this many, with Ready=False and Degraded=True, reason
+   * ClusterNotSupportedYet. Not a flag: the operator tests raise it to exercise rolls and
+   * scale-downs of several brokers, the machinery the cluster issues build on.
+   */
+  clusterBrokersMax: number;
+  /**
    * Bootstrap address of a Cluster the operator runs. Default: the bootstrap Service's DNS name,
    * which resolves inside the Kubernetes cluster; an operator running elsewhere passes its own.
    */

@@ -4,6 +4,7 @@ import { ApiError, type KubeClient, type WatchEvent } from './client.js';
 import { Informer, type ChangeType } from './informer.js';
 import { createLogger } from './log.js';
 import { Resources, type KubeObject } from './types.js';
+import { waitFor } from '../../../test/harness/wait.js';
 
 const obj = (name: string, rv: string): KubeObject => ({
   apiVersion: 'v1',
@@ -62,11 +63,12 @@ describe('Informer', () => {
     );
     informer.start();
     await informer.waitForSync();
-    const deadline = Date.now() + 2000;
-    while (calls.filter((c) => c === 'list').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 20));
+    const expected = ['added:a@1', 'added:b@1', 'modified:a@2', 'modified:a@3', 'deleted:b@1', 'added:c@5'];
+    await waitFor('the third list and the changes it reveals', () => calls.filter((c) => c === 'list').length >= 3 && changes.length >= 6, {
+      diagnostics: () => `calls ${calls.join(',')}; changes ${changes.join(',')}`,
+    });
     await informer.stop();
-    assert.deepEqual(changes, ['added:a@1', 'added:b@1', 'modified:a@2', 'modified:a@3', 'deleted:b@1', 'added:c@5']);
+    assert.deepEqual(changes, expected);
     assert.deepEqual(calls.slice(0, 5), ['list', 'watch@101', 'list', 'watch@103', 'list']);
     assert.deepEqual(
       informer

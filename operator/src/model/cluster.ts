@@ -73,8 +73,38 @@ export function bootstrapAddress(cluster: ClusterInput): string {
   return `${names.bootstrapService(cluster.metadata.name)}.${cluster.metadata.namespace}.svc:${KAFKA_PORT}`;
 }
 
+/** spec.replicas (the CRD defaults it to 1). */
 export function desiredReplicas(cluster: ClusterInput): number {
-  return cluster.spec?.replicas ?? 3;
+  return cluster.spec?.replicas ?? 1;
+}
+
+/**
+ * The most brokers one Cluster runs until Fjord brokers form one cluster (the Raft and
+ * replication issues). Today every broker is a single-node cluster of its own: several would be
+ * unrelated clusters behind one bootstrap Service, each client seeing whichever it reached first.
+ */
+export const CLUSTER_BROKERS_MAX = 1;
+/** Condition reason of a Cluster that asks for more brokers than CLUSTER_BROKERS_MAX. */
+export const NOT_SUPPORTED_YET_REASON = 'ClusterNotSupportedYet';
+
+export interface BrokerPlan {
+  /** Brokers the StatefulSet runs: spec.replicas, but at most brokersMax. */
+  replicas: number;
+  /** Why fewer brokers run than spec.replicas asks for; null when all of them run. */
+  notSupported: string | null;
+}
+
+/** How many brokers to run for the Cluster when at most `brokersMax` can form one cluster. */
+export function planBrokers(cluster: ClusterInput, brokersMax: number): BrokerPlan {
+  const desired = desiredReplicas(cluster);
+  if (desired <= brokersMax) return { replicas: desired, notSupported: null };
+  const running = `${brokersMax} broker${brokersMax === 1 ? '' : 's'}`;
+  return {
+    replicas: brokersMax,
+    notSupported:
+      `spec.replicas is ${desired}, but Fjord brokers do not form one cluster yet (each would be a separate ` +
+      `single-node cluster behind the bootstrap Service): running ${running}; set spec.replicas to ${brokersMax}`,
+  };
 }
 
 // ---- children -------------------------------------------------------------------------------------
