@@ -66,7 +66,7 @@ function assertSameLinesPartitionOrder(got: string[], expected: string[], partit
 test(
   'getting started, verbatim: create my-first-topic, console producer, console consumer --from-beginning',
   { timeout: 150_000 },
-  async () => {
+  async (t) => {
     const b = broker.bootstrap;
     const created = await okTool('kafka-topics.sh', [
       '--create',
@@ -99,7 +99,11 @@ test(
     const got = lines(consumed.stdout);
     assert.equal(got.length, typed.length, 'number of lines consumed');
     const partitionOf = await partitionsOfLines(typed.length);
-    assert.ok(new Set(partitionOf.values()).size >= 2, 'the lines are spread over more than one partition');
+    // How the producer spreads unkeyed lines is the client's choice (the sticky partitioner picks
+    // the next partition at random, weighted by queue sizes): usually all three, rarely one.
+    // The order check below holds either way; multi-partition group reads are covered by the
+    // keyed suites (kcat -G, kafkajs, groups-rebalance).
+    t.diagnostic(`partitions holding the typed lines: ${[...new Set(partitionOf.values())].sort().join(', ')}`);
     assertSameLinesPartitionOrder(got, typed, partitionOf, 'console consumer --from-beginning');
     assert.match(consumed.stderr, new RegExp(`Processed a total of ${typed.length} messages`));
   },
