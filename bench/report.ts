@@ -338,7 +338,7 @@ function macroSection(r: MacroResults, rows: Row[]): string[] {
   const loads = r.steps.map((s) => s.load1).filter(Number.isFinite);
   out.push('## Machine and versions', '');
   out.push(
-    `- Run started ${r.date}, finished ${r.finishedAt}; Fjord commit \`${r.fjordCommit}\` (plus uncommitted work in the tree at the time).`,
+    `- Run started ${r.date}, finished ${r.finishedAt}; Fjord commit \`${r.fjordCommit}\`${r.fjordTreeDirty === false ? '' : ' (plus uncommitted work in the tree at the time)'}.`,
   );
   out.push(
     `- ${m.nproc} vCPU (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.java}; Apache Kafka ${r.kafkaVersion} (KRaft combined mode, single node).`,

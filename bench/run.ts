@@ -491,13 +491,8 @@ async function main(): Promise<void> {
     finishedAt: '',
     machine: machineInfo(),
     kafkaVersion: kafkaVersion(),
-    fjordCommit: (() => {
-      try {
-        return execFileSync('git', ['-C', repoRoot(), 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-      } catch {
-        return '?';
-      }
-    })(),
+    fjordCommit: git(['rev-parse', '--short', 'HEAD']) ?? '?',
+    fjordTreeDirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
     rounds: o.rounds,
     smoke: o.smoke,
     fixedRate: 0,
@@ -574,3 +569,12 @@ main().then(
     process.exit(1);
   },
 );
+
+/** A git command's trimmed output in this checkout, or null when git fails (no checkout). */
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', ['-C', repoRoot(), ...args], { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}

@@ -45,6 +45,8 @@ export interface MacroResults {
   machine: MachineInfo;
   kafkaVersion: string;
   fjordCommit: string;
+  /** Tracked files differed from the commit when the run started (absent in older results). */
+  fjordTreeDirty?: boolean;
   rounds: number;
   smoke: boolean;
   /** ProducerPerformance --throughput of workload 5 (records/s). */
