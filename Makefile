@@ -4,7 +4,7 @@ SHELL := /bin/bash
 SOURCES := $(shell find broker/src broker/scripts operator/src test bench -name '*.ts' 2>/dev/null)
 SCHEMAS ?= ../shared/kafka-protocol
 
-.PHONY: help run test lint format test-unit test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy bench bench-smoke bench-profile bench-micro clean
+.PHONY: help run test lint format test-unit test-sim test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy bench bench-smoke bench-profile bench-micro clean
 
 help:
 	@echo "make run    start a local Fjord broker on localhost:9092 (data in ./data)"
@@ -86,6 +86,10 @@ format: deps
 
 test-unit: build
 	node --test --test-reporter=spec dist/broker/ dist/operator/
+
+# Seeded simulations (test/sim/); FJORD_SIM_SEEDS=<n> runs more seeds, FJORD_SIM_SEED=<s> replays one.
+test-sim: build
+	node --test --test-reporter=spec dist/test/sim/
 
 test-operator: build tools k8s-harness
 	node --test --test-concurrency=1 --test-reporter=spec dist/test/operator/
