@@ -1,5 +1,6 @@
 import { ConfigError, parseTypedValue, parseProperties, type ConfigType } from './config-types.js';
 import { TOPIC_CONFIGS } from './topic-config.js';
+import { buildQuorumConfig, type QuorumConfig } from './quorum-config.js';
 
 /**
  * Broker properties, Kafka names and defaults (KafkaConfig / ServerLogConfigs). Parsed and
@@ -88,6 +89,28 @@ const BROKER_PROPERTIES: readonly BrokerPropertyDefinition[] = [
   p('offsets.retention.minutes', 'int', '10080', { minValue: 1 }),
   p('offsets.retention.check.interval.ms', 'long', '600000', { minValue: 1 }),
   p('fetch.max.bytes', 'int', '57671680', { minValue: 1024 }),
+  // KRaft: the controller quorum and broker lifecycle (quorum-config.ts validates them together).
+  p('controller.quorum.voters', 'list', ''),
+  p('controller.quorum.bootstrap.servers', 'list', ''),
+  p('controller.listener.names', 'list', ''),
+  p('inter.broker.listener.name', 'string', null),
+  p('listener.security.protocol.map', 'list', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'),
+  p('metadata.log.dir', 'string', null),
+  p('broker.rack', 'string', null),
+  p('controller.quorum.election.timeout.ms', 'int', '1000', { minValue: 1 }),
+  p('controller.quorum.fetch.timeout.ms', 'int', '2000', { minValue: 1 }),
+  p('controller.quorum.election.backoff.max.ms', 'int', '1000', { minValue: 1 }),
+  p('controller.quorum.request.timeout.ms', 'int', '2000', { minValue: 1 }),
+  p('controller.quorum.retry.backoff.ms', 'int', '20', { minValue: 0 }),
+  p('controller.quorum.append.linger.ms', 'int', '25', { minValue: 0 }),
+  p('broker.session.timeout.ms', 'int', '9000', { minValue: 1 }),
+  p('broker.heartbeat.interval.ms', 'int', '2000', { minValue: 1 }),
+  p('initial.broker.registration.timeout.ms', 'int', '60000', { minValue: 1 }),
+  p('metadata.log.segment.bytes', 'int', '1073741824', { minValue: 8388608 }),
+  p('metadata.max.retention.bytes', 'long', '104857600'),
+  p('metadata.max.retention.ms', 'long', '604800000'),
+  p('metadata.log.max.snapshot.interval.ms', 'long', '3600000', { minValue: 0 }),
+  p('metadata.log.max.record.bytes.between.snapshots', 'long', '20971520', { minValue: 1 }),
   // Fjord-specific limits (documented in README "Configuration").
   p('fjord.connection.inflight.requests.max', 'int', '100', { minValue: 1 }),
   p('fjord.fetch.wait.ms.max', 'int', '30000', { minValue: 0 }),
@@ -146,6 +169,8 @@ export interface BrokerConfig {
   /** offsets.retention.minutes in ms. */
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
+  /** Roles, controller quorum, metadata log (KRaft). */
+  quorum: QuorumConfig;
   /** Every property as given (file + overrides), for topic defaults and DescribeConfigs. */
   properties: ReadonlyMap<string, string>;
   /** Effective broker-level default for each topic config name (resolved through synonyms). */
@@ -188,6 +213,7 @@ function buildBrokerConfig(given: Map<string, string>): BrokerConfig {
   }
   const listeners = parseListeners('listeners', value('listeners') as string[]);
   if (listeners.length === 0) throw new ConfigError('listeners', 'at least one listener is required');
+  checkSecurityProtocols(value('listener.security.protocol.map') as string[], listeners);
   const advertisedRaw = value('advertised.listeners') as string[] | null;
   const advertisedListeners = advertisedRaw ? parseListeners('advertised.listeners', advertisedRaw) : listeners.map(defaultAdvertised);
   const logDirs = (value('log.dirs') as string[] | null) ?? (value('log.dir') as string[]);
@@ -198,8 +224,35 @@ function buildBrokerConfig(given: Map<string, string>): BrokerConfig {
   if (messageMaxBytes > socketRequestMaxBytes) {
     throw new ConfigError('message.max.bytes', `${messageMaxBytes} exceeds socket.request.max.bytes ${socketRequestMaxBytes}`);
   }
+  const quorum = buildQuorumConfig({
+    nodeId,
+    processRoles: value('process.roles') as string[],
+    voters: value('controller.quorum.voters') as string[],
+    bootstrapServers: value('controller.quorum.bootstrap.servers') as string[],
+    controllerListenerNames: value('controller.listener.names') as string[],
+    interBrokerListenerName: value('inter.broker.listener.name') as string | null,
+    metadataLogDir: value('metadata.log.dir') as string | null,
+    brokerRack: value('broker.rack') as string | null,
+    listeners,
+    logDirs,
+    electionTimeoutMs: num('controller.quorum.election.timeout.ms'),
+    fetchTimeoutMs: num('controller.quorum.fetch.timeout.ms'),
+    electionBackoffMaxMs: num('controller.quorum.election.backoff.max.ms'),
+    requestTimeoutMs: num('controller.quorum.request.timeout.ms'),
+    retryBackoffMs: num('controller.quorum.retry.backoff.ms'),
+    appendLingerMs: num('controller.quorum.append.linger.ms'),
+    brokerSessionTimeoutMs: num('broker.session.timeout.ms'),
+    brokerHeartbeatIntervalMs: num('broker.heartbeat.interval.ms'),
+    initialBrokerRegistrationTimeoutMs: num('initial.broker.registration.timeout.ms'),
+    metadataLogSegmentBytes: num('metadata.log.segment.bytes'),
+    metadataMaxRetentionBytes: num('metadata.max.retention.bytes'),
+    metadataMaxRetentionMs: num('metadata.max.retention.ms'),
+    metadataSnapshotMaxIntervalMs: num('metadata.log.max.snapshot.interval.ms'),
+    metadataSnapshotMaxNewRecordBytes: num('metadata.log.max.record.bytes.between.snapshots'),
+  });
   return {
     nodeId,
+    quorum,
     clusterId: value('cluster.id') as string | null,
     listeners,
     advertisedListeners,
@@ -271,6 +324,27 @@ function parseListeners(property: string, items: string[]): Listener[] {
     if (port > 65535) throw new ConfigError(property, `port ${port} is out of range`);
     return { name: match[1]!, host: match[2]!.replace(/^\[|\]$/g, ''), port };
   });
+}
+
+/** Fjord speaks PLAINTEXT only (no TLS or SASL yet): a listener mapped to anything else is refused
+ * rather than silently served in the clear. Unmapped listener names count as PLAINTEXT, as
+ * Kafka does for controller listeners in KRaft. */
+function checkSecurityProtocols(entries: string[], listeners: readonly Listener[]): void {
+  const protocolByName = new Map<string, string>();
+  for (const entry of entries) {
+    const match = /^([A-Za-z0-9_]+):([A-Za-z_]+)$/.exec(entry);
+    if (!match) throw new ConfigError('listener.security.protocol.map', `'${entry}' is not of the form NAME:PROTOCOL`);
+    protocolByName.set(match[1]!, match[2]!.toUpperCase());
+  }
+  for (const listener of listeners) {
+    const protocol = protocolByName.get(listener.name) ?? 'PLAINTEXT';
+    if (protocol !== 'PLAINTEXT') {
+      throw new ConfigError(
+        'listener.security.protocol.map',
+        `listener ${listener.name} maps to ${protocol}; Fjord serves PLAINTEXT only for now`,
+      );
+    }
+  }
 }
 
 function defaultAdvertised(listener: Listener): Listener {
