@@ -23,6 +23,19 @@ export interface StartOptions {
   dataDir?: string;
   /** How long to wait for readiness. Default FJORD_TEST_START_TIMEOUT_MS or 90 s. */
   startTimeoutMs?: number;
+  /** For a node of a cluster (test/harness/cluster.ts): its ports, node id and cluster id, and
+   * the quorum properties that replace the single-node ones. Default: a one-node cluster. */
+  node?: ClusterNodeOptions;
+}
+
+export interface ClusterNodeOptions {
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+  /** Kafka's base64url cluster id, the same on every node (kafka-storage.sh format -t). */
+  clusterId: string;
+  /** controller.quorum.voters, e.g. 1@127.0.0.1:19093,2@... */
+  voters: string;
 }
 
 export interface BrokerHandle {
@@ -215,8 +228,9 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
   const target = opts.target ?? defaultTarget();
   const config = { ...(opts.config ?? {}) };
   const host = '127.0.0.1' as const;
-  const port = await freePort();
-  const controllerPort = target === 'kafka' ? await freePort() : 0;
+  const port = opts.node?.port ?? (await freePort());
+  const controllerPort = opts.node?.controllerPort ?? (target === 'kafka' ? await freePort() : 0);
+  const nodeId = opts.node?.nodeId ?? 1;
   const ownDataDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `fjord-test-${target}-data-`));
   if (ownDataDir) ownedDirs.add(dataDir);
@@ -236,7 +250,11 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     ensureTools();
     confDir = mkdtempSync(join(tmpdir(), 'fjord-test-kafka-conf-'));
     ownedDirs.add(confDir);
-    const props: Record<string, string> = { ...kafkaSingleNodeProps(host, port, controllerPort, dataDir), ...config };
+    const props: Record<string, string> = {
+      ...kafkaSingleNodeProps(host, port, controllerPort, dataDir),
+      ...nodeProps(opts.node, host),
+      ...config,
+    };
     const propsFile = join(confDir, 'server.properties');
     writeFileSync(
       propsFile,
@@ -245,7 +263,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
         .join('\n') + '\n',
     );
     if (!existsSync(join(dataDir, 'meta.properties'))) {
-      const clusterId = randomBytes(16).toString('base64url');
+      const clusterId = opts.node?.clusterId ?? randomBytes(16).toString('base64url');
       const fmt = await run(kafkaBin('kafka-storage.sh'), ['format', `--cluster-id=${clusterId}`, '-c', propsFile, '--ignore-formatted'], {
         timeoutMs: 120_000,
       });
@@ -264,8 +282,11 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
       '--override',
       `log.dirs=${dataDir}`,
       '--override',
-      'node.id=1',
+      `node.id=${nodeId}`,
     ];
+    if (opts.node !== undefined) {
+      for (const [k, v] of Object.entries(nodeProps(opts.node, host))) fjordArgs.push('--override', `${k}=${v}`);
+    }
     for (const [k, v] of Object.entries(config)) fjordArgs.push('--override', `${k}=${v}`);
     [cmd, args] = fjordCommand(fjordArgs);
   }
@@ -370,6 +391,24 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     },
   };
   return handle;
+}
+
+/** The quorum part of a cluster node's properties (Kafka's names; Fjord reads the same). */
+function nodeProps(node: ClusterNodeOptions | undefined, host: string): Record<string, string> {
+  if (node === undefined) return {};
+  return {
+    'node.id': String(node.nodeId),
+    listeners: `PLAINTEXT://${host}:${node.port},CONTROLLER://${host}:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${host}:${node.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.quorum.voters': node.voters,
+    'offsets.topic.replication.factor': '3',
+    'transaction.state.log.replication.factor': '3',
+    'transaction.state.log.min.isr': '2',
+    'share.coordinator.state.topic.replication.factor': '3',
+    'share.coordinator.state.topic.min.isr': '2',
+  };
 }
 
 function tail(s: string, max = 20_000): string {
