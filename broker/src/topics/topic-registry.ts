@@ -94,7 +94,7 @@ export class TopicRegistry {
       nodeId: config.nodeId,
       tailCacheBytes: config.logTailCacheBytes,
       logger,
-      logConfigFor: (image, topicName) => this.logConfigOf(image.topicConfigs(topicName)),
+      logConfigFor: (image, topicName) => logConfigOf(config, image.topicConfigs(topicName)),
     });
   }
 
@@ -244,11 +244,11 @@ export class TopicRegistry {
   }
 
   effectiveValue(topic: Topic, name: string): string {
-    return this.effectiveValueOf(topic.configs, name);
+    return effectiveTopicConfigValue(this.config, topic.configs, name);
   }
 
   logConfigFor(topic: Topic): LogConfig {
-    return this.logConfigOf(topic.configs);
+    return logConfigOf(this.config, topic.configs);
   }
 
   /**
@@ -269,36 +269,6 @@ export class TopicRegistry {
   /** Partitions whose log is failed now (appends answer KAFKA_STORAGE_ERROR). */
   get failedPartitionCount(): number {
     return this.logs.failedPartitionCount;
-  }
-
-  private effectiveValueOf(configs: Record<string, string>, name: string): string {
-    assert(TOPIC_CONFIG_BY_NAME.has(name), `unknown topic config ${name}`);
-    return configs[name] ?? this.config.topicDefaults.get(name)!.value;
-  }
-
-  private logConfigOf(configs: Record<string, string>): LogConfig {
-    const value = (name: string) => this.effectiveValueOf(configs, name);
-    const long = (name: string) => {
-      const parsed = Number(value(name));
-      return Number.isFinite(parsed) ? Math.min(parsed, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
-    };
-    return {
-      segmentBytes: long('segment.bytes'),
-      segmentMs: long('segment.ms'),
-      retentionBytes: long('retention.bytes'),
-      retentionMs: long('retention.ms'),
-      indexIntervalBytes: long('index.interval.bytes'),
-      segmentIndexBytes: long('segment.index.bytes'),
-      fileDeleteDelayMs: long('file.delete.delay.ms'),
-      flushMessages: long('flush.messages'),
-      flushMs: long('flush.ms'),
-      producerIdExpirationMs: this.config.producerIdExpirationMs,
-      cleanupPolicy: parseCleanupPolicy(value('cleanup.policy')),
-      minCleanableDirtyRatio: Number(value('min.cleanable.dirty.ratio')),
-      minCompactionLagMs: long('min.compaction.lag.ms'),
-      maxCompactionLagMs: long('max.compaction.lag.ms'),
-      deleteRetentionMs: long('delete.retention.ms'),
-    };
   }
 
   private mutate<T>(operation: () => Promise<T>): Promise<T> {
@@ -388,6 +358,38 @@ export class TopicRegistry {
       if (entry.isFile() && entry.name.endsWith('.tmp')) await rm(join(this.logDir, entry.name), { force: true });
     }
   }
+}
+
+/** A topic config's value: the topic's override, else the broker's default. */
+export function effectiveTopicConfigValue(config: BrokerConfig, overrides: Record<string, string>, name: string): string {
+  assert(TOPIC_CONFIG_BY_NAME.has(name), `unknown topic config ${name}`);
+  return overrides[name] ?? config.topicDefaults.get(name)!.value;
+}
+
+/** The log config of a topic with `overrides` on a broker with `config`. */
+export function logConfigOf(config: BrokerConfig, overrides: Record<string, string>): LogConfig {
+  const value = (name: string) => effectiveTopicConfigValue(config, overrides, name);
+  const long = (name: string) => {
+    const parsed = Number(value(name));
+    return Number.isFinite(parsed) ? Math.min(parsed, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
+  };
+  return {
+    segmentBytes: long('segment.bytes'),
+    segmentMs: long('segment.ms'),
+    retentionBytes: long('retention.bytes'),
+    retentionMs: long('retention.ms'),
+    indexIntervalBytes: long('index.interval.bytes'),
+    segmentIndexBytes: long('segment.index.bytes'),
+    fileDeleteDelayMs: long('file.delete.delay.ms'),
+    flushMessages: long('flush.messages'),
+    flushMs: long('flush.ms'),
+    producerIdExpirationMs: config.producerIdExpirationMs,
+    cleanupPolicy: parseCleanupPolicy(value('cleanup.policy')),
+    minCleanableDirtyRatio: Number(value('min.cleanable.dirty.ratio')),
+    minCompactionLagMs: long('min.compaction.lag.ms'),
+    maxCompactionLagMs: long('max.compaction.lag.ms'),
+    deleteRetentionMs: long('delete.retention.ms'),
+  };
 }
 
 /** The ConfigRecords that turn a topic's overrides `from` into `to` (a removed key: a null value). */
