@@ -220,43 +220,62 @@ export class MetadataImage {
    */
   toRecords(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
+    this.writeRecords((_source, make) => records.push(...make()));
+    return records;
+  }
+
+  /**
+   * toRecords in groups: each group is made from one image entry `source` (a broker's or a
+   * partition's registration, a resource's configs; null for cheap groups). Entries are shared,
+   * unchanged, by every later image that did not change them, so a writer may reuse a group's
+   * encoding for the same source (metadata-store.ts does).
+   */
+  writeRecords(visit: (source: object | null, make: () => MetadataRecord[]) => void): void {
     for (const [name, featureLevel] of sorted(this.features)) {
-      records.push({ type: 'FeatureLevelRecord', version: IMAGE_RECORD_VERSIONS.FeatureLevelRecord, data: { name, featureLevel } });
+      visit(null, () => [{ type: 'FeatureLevelRecord', version: IMAGE_RECORD_VERSIONS.FeatureLevelRecord, data: { name, featureLevel } }]);
     }
     for (const [, broker] of sorted(this.brokers)) {
-      records.push({ type: 'RegisterBrokerRecord', version: IMAGE_RECORD_VERSIONS.RegisterBrokerRecord, data: registerRecordOf(broker) });
+      visit(broker, () => [
+        { type: 'RegisterBrokerRecord', version: IMAGE_RECORD_VERSIONS.RegisterBrokerRecord, data: registerRecordOf(broker) },
+      ]);
     }
     for (const [, topic] of sorted(this.topicsByName)) {
-      records.push({ type: 'TopicRecord', version: IMAGE_RECORD_VERSIONS.TopicRecord, data: { name: topic.name, topicId: topic.id } });
+      visit(null, () => [
+        { type: 'TopicRecord', version: IMAGE_RECORD_VERSIONS.TopicRecord, data: { name: topic.name, topicId: topic.id } },
+      ]);
       for (const [partitionId, partition] of sorted(topic.partitions)) {
-        records.push({
-          type: 'PartitionRecord',
-          version: IMAGE_RECORD_VERSIONS.PartitionRecord,
-          data: partitionRecordOf(topic.id, partitionId, partition),
-        });
+        visit(partition, () => [
+          {
+            type: 'PartitionRecord',
+            version: IMAGE_RECORD_VERSIONS.PartitionRecord,
+            data: partitionRecordOf(topic.id, partitionId, partition),
+          },
+        ]);
       }
     }
     for (const [key, entries] of sorted(this.configs)) {
       const separator = key.indexOf(':');
       const resourceType = Number(key.slice(0, separator));
       const resourceName = key.slice(separator + 1);
-      for (const [name, value] of sorted(entries)) {
-        records.push({
+      visit(entries, () =>
+        sorted(entries).map(([name, value]) => ({
           type: 'ConfigRecord',
           version: IMAGE_RECORD_VERSIONS.ConfigRecord,
           data: { resourceType, resourceName, name, value },
-        });
-      }
+        })),
+      );
     }
     if (this.nextProducerId !== NO_PRODUCER_ID) {
       // Kafka's ProducerIdsImage keeps only the next id: broker id and epoch are not part of the image.
-      records.push({
-        type: 'ProducerIdsRecord',
-        version: IMAGE_RECORD_VERSIONS.ProducerIdsRecord,
-        data: { brokerId: -1, brokerEpoch: -1n, nextProducerId: this.nextProducerId },
-      });
+      const nextProducerId = this.nextProducerId;
+      visit(null, () => [
+        {
+          type: 'ProducerIdsRecord',
+          version: IMAGE_RECORD_VERSIONS.ProducerIdsRecord,
+          data: { brokerId: -1, brokerEpoch: -1n, nextProducerId },
+        },
+      ]);
     }
-    return records;
   }
 }
 

@@ -44,6 +44,8 @@ const METADATA_REMEDY =
 
 export class TopicMetadataStore {
   private writes: Promise<unknown> = Promise.resolve();
+  /** Every change rewrites the whole image: entries it did not change reuse their encoding. */
+  private readonly encodings = new RecordEncodingCache();
 
   constructor(
     readonly logDir: string,
@@ -64,7 +66,7 @@ export class TopicMetadataStore {
 
   /** Replaces the file with `image`; waits for earlier writes, but not for their success. */
   write(image: MetadataImage): Promise<void> {
-    const text = formatStoredMetadata(image);
+    const text = formatStoredMetadata(image, this.encodings);
     const write = this.writes.then(() => writeFileAtomically(this.path, text));
     this.writes = write.catch(() => undefined);
     return write;
@@ -76,9 +78,30 @@ export class TopicMetadataStore {
   }
 }
 
+/**
+ * Each record as the file holds it (Kafka's framing, base64, a JSON string), remembered per image
+ * entry: with 10,000 partitions, encoding them all took ~100-200 ms, too long for every change.
+ */
+export class RecordEncodingCache {
+  private readonly bySource = new WeakMap<object, string[]>();
+
+  encode(image: MetadataImage): string[] {
+    const lines: string[] = [];
+    image.writeRecords((source, make) => {
+      let encoded = source === null ? undefined : this.bySource.get(source);
+      if (encoded === undefined) {
+        encoded = make().map((record) => JSON.stringify(encodeMetadataRecord(record).toString('base64')));
+        if (source !== null) this.bySource.set(source, encoded);
+      }
+      lines.push(...encoded);
+    });
+    return lines;
+  }
+}
+
 /** The file's text for `image`: one record per line, so a diff of two files reads. */
-export function formatStoredMetadata(image: MetadataImage): string {
-  const records = image.toRecords().map((record) => JSON.stringify(encodeMetadataRecord(record).toString('base64')));
+export function formatStoredMetadata(image: MetadataImage, encodings = new RecordEncodingCache()): string {
+  const records = encodings.encode(image);
   return (
     `{"format":"${METADATA_FILE_FORMAT}","version":${METADATA_FILE_VERSION},"offset":${image.offset},"records":[` +
     (records.length === 0 ? '' : `\n${records.join(',\n')}\n`) +
