@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MetadataImage } from '../metadata/metadata-image.js';
+import { MetadataImage, NO_PARTITION_CHANGE } from '../metadata/metadata-image.js';
+import type { MetadataRecord } from '../metadata/metadata-record.js';
 import {
   formatStoredMetadata,
   METADATA_FILE_FORMAT,
   parseStoredMetadata,
   parseTopicMetadata,
+  RecordEncodingCache,
   recordsOfLegacyTopics,
 } from './metadata-store.js';
 
@@ -99,5 +101,20 @@ test('a damaged records file names the file, the record and what is wrong', () =
       },
       text,
     );
+  }
+});
+
+test('reused encodings give the text a fresh encoding gives, change after change', () => {
+  const cache = new RecordEncodingCache();
+  let { image } = parseStoredMetadata(JSON.stringify([ok]), '/d/f', 1);
+  const changes: MetadataRecord[][] = [
+    [{ type: 'ConfigRecord', version: 0, data: { resourceType: 2, resourceName: 't', name: 'retention.ms', value: '2' } }],
+    [{ type: 'PartitionChangeRecord', version: 2, data: { ...NO_PARTITION_CHANGE, topicId: ok.topicId, partitionId: 1, leader: 1 } }],
+    [{ type: 'RemoveTopicRecord', version: 0, data: { topicId: ok.topicId } }],
+  ];
+  for (const records of changes) {
+    formatStoredMetadata(image, cache);
+    image = image.apply(records, image.offset + records.length);
+    assert.equal(formatStoredMetadata(image, cache), formatStoredMetadata(image));
   }
 });
