@@ -114,7 +114,9 @@ test("a data directory in today's format opens (topics, epochs, configs, data) a
       1,
     ),
   );
-  let registry = await open(dir);
+  const lines: string[] = [];
+  let registry = await open(dir, lines);
+  assert.ok(lines.some((line) => line.includes('INFO topic metadata in the format before metadata records')));
   assert.equal(registry.get('old')?.topicId, oldId);
   assert.deepEqual(registry.get('old')!.configs, { 'retention.ms': '1000' });
   assert.deepEqual(

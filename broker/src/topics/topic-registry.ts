@@ -114,6 +114,12 @@ export class TopicRegistry {
         );
       }
     }
+    if (stored?.legacy === true) {
+      logger.info('topic metadata in the format before metadata records: read as records, rewritten so at the next topic change', {
+        path: registry.store.path,
+        topics: image.topicsByName.size,
+      });
+    }
     await registry.logs.openAll(image);
     registry.image = image;
     registry.syncViews(image, null);
