@@ -41,6 +41,7 @@ test('a failed metadata write fails only its change, leaves memory as the file i
   const lines: string[] = [];
   const registry = await open(dir, lines);
   await registry.create('kept', 1, {});
+  const imageBefore = registry.metadataImage;
   // A non-empty folder where the file goes: every rename onto it fails.
   const metadata = join(dir, METADATA_FILE);
   rmSync(metadata);
@@ -63,6 +64,7 @@ test('a failed metadata write fails only its change, leaves memory as the file i
   assert.ok(kept !== undefined, 'a failed delete removed the topic from memory');
   assert.equal((await kept.partitions[0]!.log.append(makeBatch(), 0)).errorCode, 0);
   assert.ok(lines.some((line) => line.includes('ERROR cannot create topic')));
+  assert.equal(registry.metadataImage, imageBefore, 'a failed change replaced the metadata image');
 
   rmSync(metadata, { recursive: true });
   await registry.create('later', 1, {});

@@ -1,3 +1,15 @@
+/**
+ * Topics, their partitions and config overrides for this broker: a facade over the metadata
+ * image (metadata/metadata-image.ts: what the topics are), the log manager (log-manager.ts: the
+ * partition logs this broker hosts) and the store (metadata-store.ts: the image on disk, until
+ * the Raft metadata log replaces it). Handlers keep asking it for Topic and Partition objects,
+ * which it keeps in step with the image.
+ *
+ * Every change (create, delete, add partitions, configs) runs one at a time as "make records ->
+ * open the new partitions' logs -> store the image with the records applied -> make it the
+ * image -> attach / re-configure / delete logs". A failed write fails that change alone
+ * (KAFKA_STORAGE_ERROR) and leaves memory as the file is; the logs it opened are removed again.
+ */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,18 +28,6 @@ import { LogManager } from './log-manager.js';
 import { singleNodePartitionRecord, TopicMetadataStore } from './metadata-store.js';
 import { TopicError } from './topic-error.js';
 
-/**
- * Topics, their partitions and config overrides for this broker: a facade over the metadata
- * image (metadata/metadata-image.ts: what the topics are), the log manager (log-manager.ts: the
- * partition logs this broker hosts) and the store (metadata-store.ts: the image on disk, until
- * the Raft metadata log replaces it). Handlers keep asking it for Topic and Partition objects,
- * which it keeps in step with the image.
- *
- * Every change (create, delete, add partitions, configs) runs one at a time as "make records ->
- * open the new partitions' logs -> store the image with the records applied -> make it the
- * image -> attach / re-configure / delete logs". A failed write fails that change alone
- * (KAFKA_STORAGE_ERROR) and leaves memory as the file is; the logs it opened are removed again.
- */
 export { TopicError } from './topic-error.js';
 export type { TopicMetadataRecord } from './metadata-store.js';
 export { PARTITION_OPEN_CLOSE_CONCURRENCY } from './log-manager.js';
