@@ -3,6 +3,7 @@ import { encodeMetadataResponse, type MetadataResponseInput } from '../protocol/
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { BrokerContext } from '../broker-context.js';
 import type { Topic } from '../topics/topic-registry.js';
+import { partitionState } from './partition-state.js';
 import { registerHandler } from './registry.js';
 
 type TopicInput = NonNullable<MetadataResponseInput['topics']>[number];
@@ -109,15 +110,18 @@ function describeTopic(broker: BrokerContext, topic: Topic, includeAuthorizedOpe
     name: topic.name,
     topicId: topic.topicId,
     isInternal: topic.isInternal,
-    partitions: topic.partitions.map((partition) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: partition.index,
-      leaderId: broker.nodeId,
-      leaderEpoch: partition.leaderEpoch,
-      replicaNodes: [broker.nodeId],
-      isrNodes: [broker.nodeId],
-      offlineReplicas: [],
-    })),
+    partitions: topic.partitions.map((partition) => {
+      const state = partitionState(broker, topic.topicId, partition.index);
+      return {
+        errorCode: state.errorCode,
+        partitionIndex: partition.index,
+        leaderId: state.leaderId,
+        leaderEpoch: state.leaderEpoch,
+        replicaNodes: state.replicaNodes,
+        isrNodes: state.isrNodes,
+        offlineReplicas: state.offlineReplicas,
+      };
+    }),
     topicAuthorizedOperations: includeAuthorizedOperations ? TOPIC_OPERATIONS_ALL : AUTHORIZED_OPERATIONS_OMITTED,
   };
 }

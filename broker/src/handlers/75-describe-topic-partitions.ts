@@ -7,8 +7,8 @@ import {
   type DescribeTopicPartitionsResponseInput,
 } from '../protocol/generated/describe-topic-partitions-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import type { BrokerContext } from '../broker-context.js';
 import { validateTopicName } from '../topics/topic-registry.js';
+import { partitionState } from './partition-state.js';
 import { registerHandler } from './registry.js';
 
 type TopicResult = NonNullable<DescribeTopicPartitionsResponseInput['topics']>[number];
@@ -74,7 +74,10 @@ registerHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponseI
         name,
         topicId: topic.topicId,
         isInternal: topic.isInternal,
-        partitions: partitions.map((partition) => describePartition(broker, partition.index, partition.leaderEpoch)),
+        partitions: partitions.map((partition) => ({
+          partitionIndex: partition.index,
+          ...partitionState(broker, topic.topicId, partition.index),
+        })),
         topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
       });
       const next = start + partitions.length;
@@ -87,20 +90,6 @@ registerHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponseI
     return { throttleTimeMs: 0, topics, nextCursor };
   },
 });
-
-function describePartition(broker: BrokerContext, index: number, leaderEpoch: number) {
-  return {
-    errorCode: ErrorCode.NONE,
-    partitionIndex: index,
-    leaderId: broker.nodeId,
-    leaderEpoch,
-    replicaNodes: [broker.nodeId],
-    isrNodes: [broker.nodeId],
-    eligibleLeaderReplicas: [],
-    lastKnownElr: [],
-    offlineReplicas: [],
-  };
-}
 
 function isInternal(name: string): boolean {
   return name === '__consumer_offsets' || name === '__transaction_state';

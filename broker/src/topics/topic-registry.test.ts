@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, test } from 'node:test';
@@ -7,7 +7,7 @@ import { loadBrokerConfig } from '../config/broker-config.js';
 import { createLogger } from '../io/logger.js';
 import { makeBatch } from '../log/batch-fixture.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { METADATA_FILE } from './metadata-store.js';
+import { METADATA_FILE, METADATA_FILE_FORMAT } from './metadata-store.js';
 import { TopicError, TopicRegistry } from './topic-registry.js';
 
 const dirs: string[] = [];
@@ -41,6 +41,7 @@ test('a failed metadata write fails only its change, leaves memory as the file i
   const lines: string[] = [];
   const registry = await open(dir, lines);
   await registry.create('kept', 1, {});
+  const imageBefore = registry.metadataImage;
   // A non-empty folder where the file goes: every rename onto it fails.
   const metadata = join(dir, METADATA_FILE);
   rmSync(metadata);
@@ -63,6 +64,7 @@ test('a failed metadata write fails only its change, leaves memory as the file i
   assert.ok(kept !== undefined, 'a failed delete removed the topic from memory');
   assert.equal((await kept.partitions[0]!.log.append(makeBatch(), 0)).errorCode, 0);
   assert.ok(lines.some((line) => line.includes('ERROR cannot create topic')));
+  assert.equal(registry.metadataImage, imageBefore, 'a failed change replaced the metadata image');
 
   rmSync(metadata, { recursive: true });
   await registry.create('later', 1, {});
@@ -100,4 +102,77 @@ test('changes run one at a time: concurrent creates of one name create it once',
   const reopened = await open(dir);
   assert.equal(reopened.get('same')!.partitions.length, 2);
   await reopened.close();
+});
+
+test("a data directory in today's format opens (topics, epochs, configs, data) and is rewritten as records at the next change", async () => {
+  const dir = tempDir();
+  const metadata = join(dir, METADATA_FILE);
+  const oldId = '0123456789abcdef0123456789abcdef';
+  writeFileSync(
+    metadata,
+    JSON.stringify(
+      [{ name: 'old', topicId: oldId, partitionCount: 2, leaderEpochs: [0, 4], configs: { 'retention.ms': '1000' } }],
+      null,
+      1,
+    ),
+  );
+  const lines: string[] = [];
+  let registry = await open(dir, lines);
+  assert.ok(lines.some((line) => line.includes('INFO topic metadata in the format before metadata records')));
+  assert.equal(registry.get('old')?.topicId, oldId);
+  assert.deepEqual(registry.get('old')!.configs, { 'retention.ms': '1000' });
+  assert.deepEqual(
+    registry.get('old')!.partitions.map((partition) => partition.leaderEpoch),
+    [0, 4],
+  );
+  assert.equal(registry.metadataImage.leaderOf('old', 1), 1, 'the single node (node.id 1 by default) leads');
+  assert.equal((await registry.partition('old', 1)!.log.append(makeBatch(), 4)).errorCode, 0);
+  await registry.close();
+  assert.ok(Array.isArray(JSON.parse(readFileSync(metadata, 'utf8'))), 'opening alone rewrote the file');
+
+  registry = await open(dir);
+  assert.equal(registry.partition('old', 1)!.log.logEndOffset, 1);
+  await registry.create('new', 1, {});
+  await registry.close();
+  assert.equal((JSON.parse(readFileSync(metadata, 'utf8')) as { format: string }).format, METADATA_FILE_FORMAT);
+
+  registry = await open(dir);
+  assert.deepEqual(
+    registry
+      .list()
+      .map((topic) => [topic.name, topic.partitions.length])
+      .sort(),
+    [
+      ['new', 1],
+      ['old', 2],
+    ],
+  );
+  assert.equal(registry.get('old')!.topicId, oldId);
+  assert.deepEqual(registry.get('old')!.configs, { 'retention.ms': '1000' });
+  assert.equal(registry.partition('old', 1)!.leaderEpoch, 4);
+  assert.equal(registry.partition('old', 1)!.log.logEndOffset, 1);
+  assert.equal(registry.storageStats.strayDirectories, 0);
+  await registry.close();
+});
+
+test('configs: a removed override is deleted on disk too; an unchanged set stores nothing', async () => {
+  const dir = tempDir();
+  let registry = await open(dir);
+  await registry.create('t', 1, { 'retention.ms': '1000', 'segment.ms': '60000' });
+  await registry.setConfigs('t', { 'segment.ms': '60000' });
+  assert.deepEqual(registry.get('t')!.configs, { 'segment.ms': '60000' });
+  const offset = registry.metadataImage.offset;
+  // With the file unwritable, a change that changes nothing still succeeds: it writes nothing.
+  const metadata = join(dir, METADATA_FILE);
+  const saved = readFileSync(metadata);
+  rmSync(metadata);
+  mkdirSync(join(metadata, 'blocker'), { recursive: true });
+  await registry.setConfigs('t', { 'segment.ms': '60000' });
+  assert.equal(registry.metadataImage.offset, offset);
+  rmSync(metadata, { recursive: true });
+  writeFileSync(metadata, saved);
+  await registry.close();
+  registry = await open(dir);
+  assert.deepEqual(registry.get('t')!.configs, { 'segment.ms': '60000' });
+  await registry.close();
 });

@@ -1,46 +1,36 @@
+/**
+ * Topics, their partitions and config overrides for this broker: a facade over the metadata
+ * image (metadata/metadata-image.ts: what the topics are), the log manager (log-manager.ts: the
+ * partition logs this broker hosts) and the store (metadata-store.ts: the image on disk, until
+ * the Raft metadata log replaces it). Handlers keep asking it for Topic and Partition objects,
+ * which it keeps in step with the image.
+ *
+ * Every change (create, delete, add partitions, configs) runs one at a time as "make records ->
+ * open the new partitions' logs -> store the image with the records applied -> make it the
+ * image -> attach / re-configure / delete logs". A failed write fails that change alone
+ * (KAFKA_STORAGE_ERROR) and leaves memory as the file is; the logs it opened are removed again.
+ */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-types.js';
 import { TOPIC_CONFIGS, TOPIC_CONFIG_BY_NAME, validateTopicConfig } from '../config/topic-config.js';
 import { assert } from '../io/assert.js';
 import type { Logger } from '../io/logger.js';
-import {
-  listPartitionDirs,
-  listStrayDirs,
-  moveAside,
-  partitionDirName,
-  readPartitionMetadata,
-  writePartitionMetadata,
-} from '../log/partition-dir.js';
-import {
-  parseCleanupPolicy,
-  PartitionLog,
-  STORAGE_RETRY_BACKOFF_MS,
-  type LogConfig,
-  type PartitionLogEvents,
-} from '../log/partition-log.js';
+import { parseCleanupPolicy, type LogConfig, type PartitionLog } from '../log/partition-log.js';
 import { errorCode, StorageError } from '../log/storage-error.js';
-import { TailCacheBudget } from '../log/tail-cache.js';
+import type { TailCacheBudget } from '../log/tail-cache.js';
+import { ConfigResourceType, configKey, MetadataImage, type MetadataChanges } from '../metadata/metadata-image.js';
+import type { MetadataRecord } from '../metadata/metadata-record.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { METADATA_FILE, TopicMetadataStore, type TopicMetadataRecord } from './metadata-store.js';
-import { runBounded } from './run-bounded.js';
+import { LogManager } from './log-manager.js';
+import { singleNodePartitionRecord, TopicMetadataStore } from './metadata-store.js';
+import { TopicError } from './topic-error.js';
 
-/**
- * Topics, their partitions and config overrides for this broker. Until the Raft metadata log
- * lands, the registry persists itself as one JSON file in the log directory (metadata-store.ts).
- * Partition data lives in `<logDir>/<topic>-<partition>/` as in Kafka (log/partition-dir.ts).
- *
- * Every change (create, delete, add partitions, configs) runs one at a time and is applied to
- * memory only once the metadata file holds it: a failed write fails that change alone
- * (KAFKA_STORAGE_ERROR) and leaves memory as the file is. Partition directories of a failed
- * create are removed again.
- *
- * At open, a partition directory the metadata does not know (unknown topic, partition beyond the
- * count, another topic id) is moved aside as `-stray`, never deleted or reused.
- */
+export { TopicError } from './topic-error.js';
 export type { TopicMetadataRecord } from './metadata-store.js';
+export { PARTITION_OPEN_CLOSE_CONCURRENCY } from './log-manager.js';
 
 export class Partition {
   constructor(
@@ -63,15 +53,6 @@ export class Topic {
   }
 }
 
-export class TopicError extends Error {
-  constructor(
-    readonly errorCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export interface EffectiveConfigEntry {
   name: string;
   value: string;
@@ -81,14 +62,6 @@ export interface EffectiveConfigEntry {
 
 const TOPIC_NAME_LENGTH_MAX = 249;
 const PARTITIONS_PER_TOPIC_MAX = 100_000;
-/**
- * Partition logs opened or closed at once (start-up, CreateTopics, shutdown). Closing is mostly
- * fsyncs, which the file system commits together: with thousands of partitions one at a time
- * would take minutes; a bounded number keeps file handles and memory in check.
- */
-export const PARTITION_OPEN_CLOSE_CONCURRENCY = 32;
-/** Names listed in one log line (stray directories, partitions a forced shutdown skipped). */
-const LOGGED_NAMES_MAX = 20;
 
 export function validateTopicName(name: string): string | null {
   if (name.length === 0) return "Topic name is illegal, it can't be empty";
@@ -101,43 +74,38 @@ export function validateTopicName(name: string): string | null {
 }
 
 export class TopicRegistry {
+  private image = MetadataImage.EMPTY;
+  /** Views of the image's topics for the handlers, by id and by name. */
   private readonly topics = new Map<string, Topic>();
   private readonly topicsById = new Map<string, Topic>();
   /** Metadata changes, one at a time (each settles on its own). */
   private mutations: Promise<unknown> = Promise.resolve();
   private readonly store: TopicMetadataStore;
-  /** One budget for the tail caches of every partition (fjord.log.tail.cache.bytes). */
-  readonly tailCacheBudget: TailCacheBudget;
-  /** For /metrics and the start-up log. */
-  readonly storageStats = {
-    /** Segments recovery cut short (or removed after a gap) since start. */
-    recoveryTruncations: 0,
-    /** Partitions that opened without the clean-shutdown marker (and so ran recovery). */
-    partitionsRecovered: 0,
-    /** Stray partition directories in the data directory (found or moved aside at start). */
-    strayDirectories: 0,
-  };
-  /** Partitions whose log is failed (appends answer KAFKA_STORAGE_ERROR). */
-  private readonly failedPartitions = new Set<string>();
-  /** Partitions not yet closed while close() runs (reported by a forced shutdown). */
-  private readonly closing = new Set<string>();
+  private readonly logs: LogManager;
 
   private constructor(
     readonly logDir: string,
     private readonly config: BrokerConfig,
     private readonly logger: Logger,
   ) {
-    this.tailCacheBudget = new TailCacheBudget(config.logTailCacheBytes);
-    this.store = new TopicMetadataStore(logDir);
+    this.store = new TopicMetadataStore(logDir, config.nodeId);
+    this.logs = new LogManager({
+      logDir,
+      nodeId: config.nodeId,
+      tailCacheBytes: config.logTailCacheBytes,
+      logger,
+      logConfigFor: (image, topicName) => logConfigOf(config, image.topicConfigs(topicName)),
+    });
   }
 
   static async open(logDir: string, config: BrokerConfig, logger: Logger): Promise<TopicRegistry> {
     const registry = new TopicRegistry(logDir, config, logger);
     await mkdir(logDir, { recursive: true });
     await registry.removeTempFiles();
-    const records = await registry.store.load();
-    for (const record of records ?? []) {
-      const problem = validateTopicName(record.name);
+    const stored = await registry.store.load();
+    const image = stored?.image ?? MetadataImage.EMPTY;
+    for (const name of image.topicsByName.keys()) {
+      const problem = validateTopicName(name);
       if (problem !== null) {
         throw new StorageError(
           registry.store.path,
@@ -146,24 +114,31 @@ export class TopicRegistry {
         );
       }
     }
-    await registry.setAsideUnknownDirs(records ?? []);
-    const partitions: { topic: Topic; index: number; epoch: number }[] = [];
-    for (const record of records ?? []) {
-      const topic = new Topic(record.name, record.topicId, record.configs);
-      for (let index = 0; index < record.partitionCount; index++) partitions.push({ topic, index, epoch: record.leaderEpochs[index] ?? 0 });
-      registry.topics.set(topic.name, topic);
-      registry.topicsById.set(topic.topicId, topic);
+    if (stored?.legacy === true) {
+      logger.info('topic metadata in the format before metadata records: read as records, rewritten so at the next topic change', {
+        path: registry.store.path,
+        topics: image.topicsByName.size,
+      });
     }
-    const opened = new Map<Topic, Partition[]>();
-    await runBounded(partitions, PARTITION_OPEN_CLOSE_CONCURRENCY, async ({ topic, index, epoch }) => {
-      const partition = new Partition(topic, index, epoch, await registry.openExisting(topic, index));
-      if (!partition.log.openedAfterCleanShutdown) registry.storageStats.partitionsRecovered++;
-      let list = opened.get(topic);
-      if (list === undefined) opened.set(topic, (list = []));
-      list[index] = partition;
-    });
-    for (const [topic, list] of opened) topic.partitions.push(...list);
+    await registry.logs.openAll(image);
+    registry.image = image;
+    registry.syncViews(image, null);
     return registry;
+  }
+
+  /** The metadata image the broker answers from now. */
+  get metadataImage(): MetadataImage {
+    return this.image;
+  }
+
+  /** One budget for the tail caches of every partition (fjord.log.tail.cache.bytes). */
+  get tailCacheBudget(): TailCacheBudget {
+    return this.logs.tailCacheBudget;
+  }
+
+  /** For /metrics and the start-up log. */
+  get storageStats(): LogManager['storageStats'] {
+    return this.logs.storageStats;
   }
 
   get(name: string): Topic | undefined {
@@ -200,16 +175,13 @@ export class TopicRegistry {
   async create(name: string, partitionCount: number, configs: Record<string, string>): Promise<Topic> {
     return this.mutate(async () => {
       this.validateCreate(name, partitionCount, configs);
-      const topic = new Topic(name, randomBytes(16).toString('hex'), { ...configs });
-      const partitions = await this.openNewPartitions(topic, 0, partitionCount);
-      topic.partitions.push(...partitions);
-      await this.persistOrUndo(
-        [...this.list(), topic].map((t) => recordOf(t)),
-        `create topic '${name}'`,
-        () => this.discardPartitions(partitions),
-      );
-      this.topics.set(name, topic);
-      this.topicsById.set(topic.topicId, topic);
+      const topicId = randomBytes(16).toString('hex');
+      const records: MetadataRecord[] = [{ type: 'TopicRecord', version: 0, data: { name, topicId } }];
+      for (let index = 0; index < partitionCount; index++) records.push(singleNodePartitionRecord(topicId, index, this.config.nodeId));
+      records.push(...configRecords(name, {}, configs));
+      await this.change(records, `create topic '${name}'`, `cannot create partitions of '${name}' in ${this.logDir}`);
+      const topic = this.topicsById.get(topicId);
+      assert(topic, `topic ${name} not in the image after its records`);
       return topic;
     });
   }
@@ -219,15 +191,7 @@ export class TopicRegistry {
       const topic = this.topics.get(name);
       if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
       if (!this.config.deleteTopicEnable) throw new TopicError(ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
-      await this.persistOrUndo(
-        this.list()
-          .filter((other) => other !== topic)
-          .map((other) => recordOf(other)),
-        `delete topic '${name}'`,
-      );
-      this.topics.delete(name);
-      this.topicsById.delete(topic.topicId);
-      await this.discardPartitions(topic.partitions);
+      await this.change([{ type: 'RemoveTopicRecord', version: 0, data: { topicId: topic.topicId } }], `delete topic '${name}'`);
     });
   }
 
@@ -247,13 +211,10 @@ export class TopicRegistry {
       if (totalCount > PARTITIONS_PER_TOPIC_MAX) {
         throw new TopicError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${PARTITIONS_PER_TOPIC_MAX}.`);
       }
-      const added = await this.openNewPartitions(topic, current, totalCount);
-      await this.persistOrUndo(
-        this.list().map((other) => recordOf(other, other === topic ? { partitionCount: totalCount } : {})),
-        `add partitions to '${name}'`,
-        () => this.discardPartitions(added),
-      );
-      topic.partitions.push(...added);
+      const records: MetadataRecord[] = [];
+      for (let index = current; index < totalCount; index++)
+        records.push(singleNodePartitionRecord(topic.topicId, index, this.config.nodeId));
+      await this.change(records, `add partitions to '${name}'`, `cannot create partitions of '${name}' in ${this.logDir}`);
     });
   }
 
@@ -263,13 +224,9 @@ export class TopicRegistry {
       const topic = this.topics.get(name);
       if (!topic) throw new TopicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
       for (const [key, value] of Object.entries(configs)) this.validateConfig(key, value);
-      await this.persistOrUndo(
-        this.list().map((other) => recordOf(other, other === topic ? { configs: { ...configs } } : {})),
-        `alter the configs of '${name}'`,
-      );
-      topic.configs = { ...configs };
-      const logConfig = this.logConfigFor(topic);
-      for (const partition of topic.partitions) partition.log.updateConfig(logConfig);
+      const records = configRecords(name, this.image.topicConfigs(name), configs);
+      // Nothing to change is nothing to store (Kafka's controller writes no record either).
+      if (records.length > 0) await this.change(records, `alter the configs of '${name}'`);
     });
   }
 
@@ -293,67 +250,31 @@ export class TopicRegistry {
   }
 
   effectiveValue(topic: Topic, name: string): string {
-    assert(TOPIC_CONFIG_BY_NAME.has(name), `unknown topic config ${name}`);
-    return topic.configs[name] ?? this.config.topicDefaults.get(name)!.value;
+    return effectiveTopicConfigValue(this.config, topic.configs, name);
   }
 
   logConfigFor(topic: Topic): LogConfig {
-    const long = (name: string) => {
-      const value = Number(this.effectiveValue(topic, name));
-      return Number.isFinite(value) ? Math.min(value, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
-    };
-    return {
-      segmentBytes: long('segment.bytes'),
-      segmentMs: long('segment.ms'),
-      retentionBytes: long('retention.bytes'),
-      retentionMs: long('retention.ms'),
-      indexIntervalBytes: long('index.interval.bytes'),
-      segmentIndexBytes: long('segment.index.bytes'),
-      fileDeleteDelayMs: long('file.delete.delay.ms'),
-      flushMessages: long('flush.messages'),
-      flushMs: long('flush.ms'),
-      producerIdExpirationMs: this.config.producerIdExpirationMs,
-      cleanupPolicy: parseCleanupPolicy(this.effectiveValue(topic, 'cleanup.policy')),
-      minCleanableDirtyRatio: Number(this.effectiveValue(topic, 'min.cleanable.dirty.ratio')),
-      minCompactionLagMs: long('min.compaction.lag.ms'),
-      maxCompactionLagMs: long('max.compaction.lag.ms'),
-      deleteRetentionMs: long('delete.retention.ms'),
-    };
+    return logConfigOf(this.config, topic.configs);
   }
 
   /**
-   * Closes every partition log (clean shutdown: each writes its indexes, snapshot and marker),
-   * PARTITION_OPEN_CLOSE_CONCURRENCY at a time. A log that fails to close is logged and left to
-   * recovery at the next start; the others still close.
+   * Closes every partition log (clean shutdown: each writes its indexes, snapshot and marker).
+   * A log that fails to close is logged and left to recovery at the next start; the others still close.
    */
   async close(): Promise<void> {
     await this.mutations;
     await this.store.settled();
-    const partitions = this.list().flatMap((topic) => topic.partitions);
-    for (const partition of partitions) this.closing.add(partitionLabel(partition));
-    await runBounded(partitions, PARTITION_OPEN_CLOSE_CONCURRENCY, async (partition) => {
-      try {
-        await partition.log.close();
-      } catch (error) {
-        this.logger.error('closing a partition log failed: the next start recovers it', {
-          partition: partitionLabel(partition),
-          dir: partition.log.dir,
-          error: String(error),
-        });
-      } finally {
-        this.closing.delete(partitionLabel(partition));
-      }
-    });
+    await this.logs.close();
   }
 
   /** While close() runs: the partitions not closed yet (a forced shutdown reports them). */
   get partitionsNotClosed(): { count: number; names: string[] } {
-    return { count: this.closing.size, names: [...this.closing].slice(0, LOGGED_NAMES_MAX) };
+    return this.logs.partitionsNotClosed;
   }
 
   /** Partitions whose log is failed now (appends answer KAFKA_STORAGE_ERROR). */
   get failedPartitionCount(): number {
-    return this.failedPartitions.size;
+    return this.logs.failedPartitionCount;
   }
 
   private mutate<T>(operation: () => Promise<T>): Promise<T> {
@@ -362,13 +283,70 @@ export class TopicRegistry {
     return run;
   }
 
-  /** Writes the metadata file; on failure runs `undo` and fails the change with KAFKA_STORAGE_ERROR. */
-  private async persistOrUndo(records: TopicMetadataRecord[], change: string, undo?: () => Promise<void>): Promise<void> {
+  /**
+   * One change on a single node: the records applied to the image, the new partitions' logs
+   * opened, the new image stored, then made current; the logs follow. A failed open or write
+   * fails the change with KAFKA_STORAGE_ERROR and leaves the image, the logs and the file as they were.
+   */
+  private async change(records: MetadataRecord[], change: string, openFailure = `cannot ${change} in ${this.logDir}`): Promise<void> {
+    const delta = this.image.delta();
+    for (const record of records) delta.replay(record);
+    const next = delta.apply(this.image.offset + records.length);
+    const changes = delta.changes();
+    let opened;
     try {
-      await this.store.write(records);
+      opened = await this.logs.openNew(next, changes);
     } catch (error) {
-      await undo?.();
+      throw this.storageFailure(openFailure, error);
+    }
+    try {
+      await this.store.write(next);
+    } catch (error) {
+      await this.logs.discard(opened);
       throw this.storageFailure(`cannot ${change}: writing ${this.store.path} failed`, error);
+    }
+    this.image = next;
+    this.logs.attach(opened);
+    this.logs.updateConfigs(next, changes);
+    this.syncViews(next, changes);
+    await this.logs.removeDeleted(next, changes);
+  }
+
+  /** Brings the Topic/Partition views in line with `image` (all of them when `changes` is null). */
+  private syncViews(image: MetadataImage, changes: MetadataChanges | null): void {
+    for (const removed of changes?.removedTopics ?? []) {
+      this.topics.delete(removed.name);
+      this.topicsById.delete(removed.id);
+    }
+    const touched =
+      changes === null ? [...image.topicsById.keys()] : [...new Set([...changes.changedPartitions.keys(), ...changes.createdTopicIds])];
+    for (const topicId of touched) {
+      const topicImage = image.topicById(topicId);
+      if (topicImage === undefined) continue;
+      let topic = this.topicsById.get(topicId);
+      if (topic === undefined) {
+        topic = new Topic(topicImage.name, topicId, image.topicConfigs(topicImage.name));
+        this.topics.set(topic.name, topic);
+        this.topicsById.set(topicId, topic);
+      }
+      for (const [index, registration] of [...topicImage.partitions].sort(([a], [b]) => a - b)) {
+        const existing = topic.partitions[index];
+        if (existing !== undefined) {
+          existing.leaderEpoch = registration.leaderEpoch;
+          continue;
+        }
+        const log = this.logs.log(topicId, index);
+        // Until replication, a partition this broker does not host has no view (one node hosts all).
+        if (log === undefined) continue;
+        assert(index === topic.partitions.length, `partition ${index} of ${topic.name} after ${topic.partitions.length}`);
+        topic.partitions.push(new Partition(topic, index, registration.leaderEpoch, log));
+      }
+    }
+    const topicConfigPrefix = configKey(ConfigResourceType.TOPIC, '');
+    for (const key of changes?.changedConfigs ?? []) {
+      if (!key.startsWith(topicConfigPrefix)) continue;
+      const topic = this.topics.get(key.slice(topicConfigPrefix.length));
+      if (topic !== undefined) topic.configs = image.topicConfigs(topic.name);
     }
   }
 
@@ -380,193 +358,55 @@ export class TopicRegistry {
     return new TopicError(ErrorCode.KAFKA_STORAGE_ERROR, message);
   }
 
-  /**
-   * New, empty partitions `from .. to-1` of `topic` (not yet attached to it). A directory already
-   * there is moved aside as stray first. If any fails, every directory made here is removed again.
-   */
-  private async openNewPartitions(topic: Topic, from: number, to: number): Promise<Partition[]> {
-    const logConfig = this.logConfigFor(topic);
-    const opened: Partition[] = [];
-    const made: string[] = [];
-    const indexes = Array.from({ length: to - from }, (_, i) => from + i);
-    try {
-      await runBounded(indexes, PARTITION_OPEN_CLOSE_CONCURRENCY, async (index) => {
-        const name = partitionDirName(topic.name, index);
-        const dir = join(this.logDir, name);
-        if (await exists(dir)) await this.setAside(name, 'a new partition was about to use this name');
-        made.push(dir);
-        await mkdir(dir);
-        await writePartitionMetadata(dir, topic.topicId);
-        const log = await PartitionLog.open(dir, logConfig, undefined, this.tailCacheBudget, this.eventsFor(name));
-        opened.push(new Partition(topic, index, 0, log));
-      });
-    } catch (error) {
-      await this.discardPartitions(opened);
-      for (const dir of made) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      throw this.storageFailure(`cannot create partitions of '${topic.name}' in ${this.logDir}`, error);
-    }
-    return opened.sort((a, b) => a.index - b.index);
-  }
-
-  /** Closes and removes partition directories (a deleted topic, or an undone create). */
-  private async discardPartitions(partitions: readonly Partition[]): Promise<void> {
-    await runBounded(partitions, PARTITION_OPEN_CLOSE_CONCURRENCY, async (partition) => {
-      try {
-        await partition.log.delete();
-      } catch (error) {
-        this.logger.warn('could not remove a partition directory: the next start keeps it aside as stray', {
-          dir: partition.log.dir,
-          error: String(error),
-        });
-      }
-    });
-  }
-
-  /** Opens partition `index` of a topic the metadata holds, adopting or re-creating its directory. */
-  private async openExisting(topic: Topic, index: number): Promise<PartitionLog> {
-    const name = partitionDirName(topic.name, index);
-    const dir = join(this.logDir, name);
-    try {
-      if (!(await exists(dir))) {
-        this.logger.warn('partition directory missing: the partition starts empty', { partition: name, dir });
-        await mkdir(dir);
-        await writePartitionMetadata(dir, topic.topicId);
-      } else if ((await readPartitionMetadata(dir)) === null) {
-        // Written before Fjord recorded topic ids in partition directories (or an operator's recovery).
-        await writePartitionMetadata(dir, topic.topicId);
-      }
-      return await PartitionLog.open(dir, this.logConfigFor(topic), undefined, this.tailCacheBudget, this.eventsFor(name));
-    } catch (error) {
-      // A StorageError names the file (inside the partition's directory) already.
-      if (error instanceof StorageError) throw error;
-      throw new StorageError(
-        dir,
-        `cannot open partition ${name} (${(error as Error).message})`,
-        'Fix the files of this directory or its disk (permissions, space, I/O errors) and start again.',
-        { cause: error },
-      );
-    }
-  }
-
-  /**
-   * Start-up: every `<topic>-<n>` directory the metadata does not know (unknown topic, partition
-   * beyond the count, another topic id) is moved aside as stray, with a warning.
-   */
-  private async setAsideUnknownDirs(records: readonly TopicMetadataRecord[]): Promise<void> {
-    const byName = new Map(records.map((record) => [record.name, record]));
-    const dirs = await listPartitionDirs(this.logDir);
-    const strays: string[] = [];
-    for (const entry of dirs) {
-      const record = byName.get(entry.topic);
-      let reason: string | null = null;
-      if (record === undefined) reason = `no topic '${entry.topic}' in ${METADATA_FILE}`;
-      else if (entry.partition >= record.partitionCount) reason = `topic '${entry.topic}' has ${record.partitionCount} partition(s)`;
-      else {
-        const topicId = await readPartitionMetadata(join(this.logDir, entry.name));
-        if (topicId !== null && topicId !== record.topicId) {
-          reason = `its partition.metadata names topic id ${topicId}, but topic '${entry.topic}' has id ${record.topicId}`;
-        }
-      }
-      if (reason !== null) strays.push(await this.setAside(entry.name, reason));
-    }
-    if (records.length === 0 && strays.length > 0) {
-      this.logger.warn(`no topic metadata (${this.store.path}) but partition directories: every one was kept aside as stray`, {
-        strayDirectories: strays.length,
-        recovery: 'docs/storage.md, "Stray partition directories"',
-      });
-    }
-    const allStrays = await listStrayDirs(this.logDir);
-    this.storageStats.strayDirectories = allStrays.length;
-    const earlier = allStrays.filter((name) => !strays.includes(name));
-    if (earlier.length > 0) {
-      this.logger.warn('stray partition directories from earlier starts are still in the data directory', {
-        logDir: this.logDir,
-        count: earlier.length,
-        names: earlier.slice(0, LOGGED_NAMES_MAX),
-        recovery: 'docs/storage.md, "Stray partition directories"',
-      });
-    }
-  }
-
-  private async setAside(name: string, reason: string): Promise<string> {
-    const strayName = await moveAside(this.logDir, name);
-    this.logger.warn('partition directory not in the topic metadata: kept aside as stray (not deleted, not reused)', {
-      dir: join(this.logDir, name),
-      movedTo: join(this.logDir, strayName),
-      reason,
-      recovery: 'docs/storage.md, "Stray partition directories"',
-    });
-    return strayName;
-  }
-
   /** Leftovers of an atomic write a crash interrupted (`fjord-topics.json.<pid>-<n>.tmp`). */
   private async removeTempFiles(): Promise<void> {
     for (const entry of await readdir(this.logDir, { withFileTypes: true })) {
       if (entry.isFile() && entry.name.endsWith('.tmp')) await rm(join(this.logDir, entry.name), { force: true });
     }
   }
-
-  /** Logs and counts what a partition's storage reports. */
-  private eventsFor(label: string): PartitionLogEvents {
-    return {
-      recoveryTruncated: (event) => {
-        this.storageStats.recoveryTruncations++;
-        this.logger.warn('recovery truncated a partition log: data after the first invalid batch was removed', {
-          partition: label,
-          segment: event.segmentPath,
-          offset: event.offset,
-          position: event.position,
-          bytesRemoved: event.bytesRemoved,
-          reason: event.reason,
-          segmentsRemoved: event.segmentsRemoved,
-        });
-      },
-      storageFailed: (failure) => {
-        this.failedPartitions.add(label);
-        this.logger.error('partition log failed: appends answer KAFKA_STORAGE_ERROR', {
-          partition: label,
-          operation: failure.operation,
-          path: failure.path,
-          error: failure.error.message,
-          next: failure.retriedAutomatically
-            ? `retried every ${STORAGE_RETRY_BACKOFF_MS} ms: appends resume once space is freed`
-            : 'none until a restart: fix the disk, then restart the broker (recovery checks the log)',
-        });
-      },
-      storageRecovered: (event) => {
-        this.failedPartitions.delete(label);
-        this.logger.info('partition log writable again', {
-          partition: label,
-          failedSinceMs: event.sinceMs,
-          failedAttempts: event.failedAttempts,
-        });
-      },
-    };
-  }
 }
 
-/** What the metadata file stores for `topic`, with a pending change applied. */
-function recordOf(topic: Topic, change: { partitionCount?: number; configs?: Record<string, string> } = {}): TopicMetadataRecord {
-  const partitionCount = change.partitionCount ?? topic.partitions.length;
+/** A topic config's value: the topic's override, else the broker's default. */
+export function effectiveTopicConfigValue(config: BrokerConfig, overrides: Record<string, string>, name: string): string {
+  assert(TOPIC_CONFIG_BY_NAME.has(name), `unknown topic config ${name}`);
+  return overrides[name] ?? config.topicDefaults.get(name)!.value;
+}
+
+/** The log config of a topic with `overrides` on a broker with `config`. */
+export function logConfigOf(config: BrokerConfig, overrides: Record<string, string>): LogConfig {
+  const value = (name: string) => effectiveTopicConfigValue(config, overrides, name);
+  const long = (name: string) => {
+    const parsed = Number(value(name));
+    return Number.isFinite(parsed) ? Math.min(parsed, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
+  };
   return {
-    name: topic.name,
-    topicId: topic.topicId,
-    partitionCount,
-    leaderEpochs: Array.from({ length: partitionCount }, (_, index) => topic.partitions[index]?.leaderEpoch ?? 0),
-    configs: change.configs ?? topic.configs,
+    segmentBytes: long('segment.bytes'),
+    segmentMs: long('segment.ms'),
+    retentionBytes: long('retention.bytes'),
+    retentionMs: long('retention.ms'),
+    indexIntervalBytes: long('index.interval.bytes'),
+    segmentIndexBytes: long('segment.index.bytes'),
+    fileDeleteDelayMs: long('file.delete.delay.ms'),
+    flushMessages: long('flush.messages'),
+    flushMs: long('flush.ms'),
+    producerIdExpirationMs: config.producerIdExpirationMs,
+    cleanupPolicy: parseCleanupPolicy(value('cleanup.policy')),
+    minCleanableDirtyRatio: Number(value('min.cleanable.dirty.ratio')),
+    minCompactionLagMs: long('min.compaction.lag.ms'),
+    maxCompactionLagMs: long('max.compaction.lag.ms'),
+    deleteRetentionMs: long('delete.retention.ms'),
   };
 }
 
-function partitionLabel(partition: Partition): string {
-  return partitionDirName(partition.topic.name, partition.index);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw error;
-  }
+/** The ConfigRecords that turn a topic's overrides `from` into `to` (a removed key: a null value). */
+function configRecords(topicName: string, from: Record<string, string>, to: Record<string, string>): MetadataRecord[] {
+  const records: MetadataRecord[] = [];
+  const record = (name: string, value: string | null): MetadataRecord => ({
+    type: 'ConfigRecord',
+    version: 0,
+    data: { resourceType: ConfigResourceType.TOPIC, resourceName: topicName, name, value },
+  });
+  for (const name of Object.keys(from).sort()) if (!Object.hasOwn(to, name)) records.push(record(name, null));
+  for (const name of Object.keys(to).sort()) if (from[name] !== to[name]) records.push(record(name, to[name]!));
+  return records;
 }
