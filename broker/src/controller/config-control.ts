@@ -123,7 +123,9 @@ export function applyIncrementalOperations(
         const items = splitList(next.get(op.name) ?? defaultValue(resourceType, op.name));
         const operand = splitList(op.value);
         const result =
-          op.operation === OP_APPEND ? [...items, ...operand.filter((item) => !items.includes(item))] : items.filter((item) => !operand.includes(item));
+          op.operation === OP_APPEND
+            ? [...items, ...operand.filter((item) => !items.includes(item))]
+            : items.filter((item) => !operand.includes(item));
         next.set(op.name, result.join(','));
         break;
       }
@@ -153,7 +155,8 @@ export function validateConfigs(
   }
   if (resourceType === RESOURCE_TOPIC) {
     for (const [name, value] of next) {
-      if (!TOPIC_CONFIG_BY_NAME.has(name)) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Unknown topic config name: ${name}` };
+      if (!TOPIC_CONFIG_BY_NAME.has(name))
+        return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Unknown topic config name: ${name}` };
       try {
         validateTopicConfig(name, value);
       } catch (error) {
@@ -182,7 +185,8 @@ export function validateConfigs(
     try {
       validateTopicConfig(synonymOf.name, next.get(name)!);
     } catch (error) {
-      if (error instanceof ConfigError) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Invalid value for ${name}: ${error.message}` };
+      if (error instanceof ConfigError)
+        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Invalid value for ${name}: ${error.message}` };
       throw error;
     }
   }

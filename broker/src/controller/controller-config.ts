@@ -71,6 +71,12 @@ export interface ControllerConfig {
   uncleanLeaderElectionEnable: boolean;
   /** The feature ranges this controller supports (Kafka's QuorumFeatures). */
   supportedFeatures: readonly FeatureRange[];
+  /**
+   * The feature levels an empty log starts with (what `kafka-storage format --release-version`
+   * puts in the bootstrap snapshot); null = the highest level of every supported feature.
+   * kraft.version is Raft's (KRaftVersionRecord) and never bootstrapped here.
+   */
+  bootstrapFeatureLevels: readonly { name: string; level: number }[] | null;
   limits: ControllerLimits;
 }
 
@@ -94,6 +100,7 @@ export const DEFAULT_CONTROLLER_CONFIG: Readonly<ControllerConfig> = {
   defaultReplicationFactor: 1,
   uncleanLeaderElectionEnable: false,
   supportedFeatures: FJORD_SUPPORTED_FEATURES,
+  bootstrapFeatureLevels: null,
   limits: DEFAULT_CONTROLLER_LIMITS,
 };
 
@@ -116,7 +123,10 @@ export function validateControllerConfig(config: ControllerConfig): void {
     assert(isPositiveInt(value), `controller limit ${name} must be a positive integer, got ${value}`);
   }
   const { limits } = config;
-  assert(limits.maxPartitionsPerRequest <= limits.maxPartitionsPerCluster, 'maxPartitionsPerRequest must not exceed maxPartitionsPerCluster');
+  assert(
+    limits.maxPartitionsPerRequest <= limits.maxPartitionsPerCluster,
+    'maxPartitionsPerRequest must not exceed maxPartitionsPerCluster',
+  );
   assert(limits.maxReplicationFactor <= 32_767, 'the replication factor is an int16 in CreateTopics');
   assert(config.defaultNumPartitions <= limits.maxPartitionsPerRequest, 'num.partitions exceeds maxPartitionsPerRequest');
   const names = new Set<string>();
@@ -124,11 +134,22 @@ export function validateControllerConfig(config: ControllerConfig): void {
     assert(!names.has(feature.name), `feature ${feature.name} listed twice`);
     names.add(feature.name);
     assert(
-      Number.isInteger(feature.minVersion) && feature.minVersion >= 0 && feature.minVersion <= feature.maxVersion && feature.maxVersion <= 32_767,
+      Number.isInteger(feature.minVersion) &&
+        feature.minVersion >= 0 &&
+        feature.minVersion <= feature.maxVersion &&
+        feature.maxVersion <= 32_767,
       `feature ${feature.name} has a bad range ${feature.minVersion}-${feature.maxVersion}`,
     );
   }
   const metadataVersion = config.supportedFeatures.find((f) => f.name === METADATA_VERSION);
   assert(metadataVersion !== undefined, 'the controller must support metadata.version');
   assert(metadataVersion.minVersion >= MINIMUM_METADATA_VERSION, `metadata.version below ${MINIMUM_METADATA_VERSION} is not KRaft`);
+  for (const { name, level } of config.bootstrapFeatureLevels ?? []) {
+    const range = config.supportedFeatures.find((f) => f.name === name);
+    assert(name !== KRAFT_VERSION, 'kraft.version is bootstrapped by Raft, not by the controller');
+    assert(
+      range !== undefined && level >= range.minVersion && level <= range.maxVersion,
+      `bootstrap level ${name}=${level} is not supported`,
+    );
+  }
 }

@@ -48,6 +48,9 @@ export function validateFeatureUpdate(
       return invalid(feature, newLevel, `Local controller only supports versions ${local.minVersion}-${local.maxVersion}`);
     }
   }
+  if (feature === KRAFT_VERSION && newLevel !== currentLevel) {
+    return invalid(feature, newLevel, 'kraft.version is changed by the Raft layer (KRaftVersionRecord), which Fjord does not do yet.');
+  }
   for (const broker of brokers) {
     const range = brokerRange(broker.features, feature);
     if (newLevel < range.minVersion || newLevel > range.maxVersion) {
@@ -67,9 +70,6 @@ export function validateFeatureUpdate(
         ? invalid(feature, newLevel, 'Refusing to perform the requested downgrade because it might delete metadata information.')
         : invalid(feature, newLevel, 'Unsafe metadata downgrade is not supported in this version.');
     }
-  }
-  if (feature === KRAFT_VERSION && newLevel !== currentLevel) {
-    return invalid(feature, newLevel, 'kraft.version is changed by the Raft layer (KRaftVersionRecord), which Fjord does not do yet.');
   }
   return null;
 }

@@ -131,7 +131,8 @@ export function mergePartitionChange(partition: PartitionState, record: Partitio
     removingReplicas: record.removingReplicas ?? partition.removingReplicas,
     addingReplicas: record.addingReplicas ?? partition.addingReplicas,
     leader: leaderChanged ? record.leader : partition.leader,
-    leaderRecoveryState: record.leaderRecoveryState === NO_RECOVERY_STATE_CHANGE ? partition.leaderRecoveryState : record.leaderRecoveryState,
+    leaderRecoveryState:
+      record.leaderRecoveryState === NO_RECOVERY_STATE_CHANGE ? partition.leaderRecoveryState : record.leaderRecoveryState,
     leaderEpoch: leaderChanged ? partition.leaderEpoch + 1 : partition.leaderEpoch,
     partitionEpoch: partition.partitionEpoch + 1,
   };

@@ -57,7 +57,10 @@ import type {
   CreateTopicsResponseInput,
 } from '../protocol/generated/create-topics-response.js';
 import type { DeleteTopicsRequest } from '../protocol/generated/delete-topics-request.js';
-import type { DeleteTopicsResponseDeletableTopicResultInput, DeleteTopicsResponseInput } from '../protocol/generated/delete-topics-response.js';
+import type {
+  DeleteTopicsResponseDeletableTopicResultInput,
+  DeleteTopicsResponseInput,
+} from '../protocol/generated/delete-topics-response.js';
 import type { IncrementalAlterConfigsRequest } from '../protocol/generated/incremental-alter-configs-request.js';
 import type { IncrementalAlterConfigsResponseInput } from '../protocol/generated/incremental-alter-configs-response.js';
 import type { PartitionRecord } from '../protocol/generated/partition-record.js';
@@ -69,6 +72,7 @@ import type { UpdateFeaturesResponseInput } from '../protocol/generated/update-f
 import {
   type ControllerConfig,
   type FeatureRange,
+  KRAFT_VERSION,
   METADATA_VERSION,
   METADATA_VERSION_3_6_IV0,
   validateControllerConfig,
@@ -210,9 +214,9 @@ export class QuorumController {
   // ---------------------------------------------------------------- activation, tick
 
   /**
-   * Becomes the active controller (Kafka: QuorumController.claim). On an empty log, returns the
-   * bootstrap records: metadata.version at the highest level this controller supports, and every
-   * other supported feature at its highest non-zero level.
+   * Becomes the active controller (Kafka: QuorumController.claim). On an empty log (no
+   * metadata.version yet), returns the bootstrap records: `bootstrapFeatureLevels`, or every
+   * supported feature but kraft.version at its highest level (levels 0 are not written).
    */
   activate(nowMs: number): MetadataRecord[] {
     this.active = true;
@@ -221,9 +225,13 @@ export class QuorumController {
       this.sessions.set(broker.id, { lastContactMs: nowMs, metadataOffset: -1n, controlledShutdownOffset: null });
     }
     if (this.featureLevels.has(METADATA_VERSION)) return [];
-    const records: MetadataRecord[] = this.config.supportedFeatures
-      .filter((feature) => feature.name === METADATA_VERSION || feature.maxVersion > 0)
-      .map((feature) => ({ type: 'FeatureLevelRecord', version: 0, data: { name: feature.name, featureLevel: feature.maxVersion } }));
+    const levels =
+      this.config.bootstrapFeatureLevels ??
+      this.config.supportedFeatures.filter((f) => f.name !== KRAFT_VERSION).map((f) => ({ name: f.name, level: f.maxVersion }));
+    const records: MetadataRecord[] = [...levels]
+      .sort((a, b) => (a.name === METADATA_VERSION ? -1 : b.name === METADATA_VERSION ? 1 : a.name.localeCompare(b.name)))
+      .filter(({ name, level }) => name === METADATA_VERSION || level > 0)
+      .map(({ name, level }) => ({ type: 'FeatureLevelRecord', version: 0, data: { name, featureLevel: level } }));
     return this.commit(records);
   }
 
@@ -263,7 +271,12 @@ export class QuorumController {
 
   // ---------------------------------------------------------------- requests
 
-  handle<A extends ControllerApi>(api: A, request: ControllerApis[A][0], nowMs: number, nextOffset: bigint): ControllerResult<ControllerApis[A][1]> {
+  handle<A extends ControllerApi>(
+    api: A,
+    request: ControllerApis[A][0],
+    nowMs: number,
+    nextOffset: bigint,
+  ): ControllerResult<ControllerApis[A][1]> {
     assert(this.active, `${api} on a controller that is not active`);
     const handlers: { [K in ControllerApi]: (r: ControllerApis[K][0]) => ControllerResult<ControllerApis[K][1]> } = {
       BrokerRegistration: (r) => this.registerBroker(r, nowMs, nextOffset),
@@ -280,7 +293,11 @@ export class QuorumController {
     return handlers[api](request);
   }
 
-  private registerBroker(request: BrokerRegistrationRequest, nowMs: number, nextOffset: bigint): ControllerResult<BrokerRegistrationResponseInput> {
+  private registerBroker(
+    request: BrokerRegistrationRequest,
+    nowMs: number,
+    nextOffset: bigint,
+  ): ControllerResult<BrokerRegistrationResponseInput> {
     const fail = (errorCode: number) => ({ records: [], response: { errorCode, brokerEpoch: -1n } });
     if (request.clusterId !== this.config.clusterId) return fail(ErrorCode.INCONSISTENT_CLUSTER_ID);
     const existing = this.brokers.get(request.brokerId);
@@ -306,7 +323,11 @@ export class QuorumController {
         incarnationId: request.incarnationId,
         brokerEpoch: epoch,
         endPoints: request.listeners.map((l) => ({ name: l.name, host: l.host, port: l.port, securityProtocol: l.securityProtocol })),
-        features: request.features.map((f) => ({ name: f.name, minSupportedVersion: f.minSupportedVersion, maxSupportedVersion: f.maxSupportedVersion })),
+        features: request.features.map((f) => ({
+          name: f.name,
+          minSupportedVersion: f.minSupportedVersion,
+          maxSupportedVersion: f.maxSupportedVersion,
+        })),
         rack: request.rack,
         fenced: sameIncarnation ? existing.fenced : true,
         inControlledShutdown: sameIncarnation ? existing.inControlledShutdown : false,
@@ -318,15 +339,25 @@ export class QuorumController {
     // one) may have lost data: out of every ISR (handleBrokerUncleanShutdown, ELR disabled). A
     // registration that was still unfenced is treated the same way.
     const cleanRestart = existing !== undefined && existing.fenced && request.previousBrokerEpoch === existing.epoch;
-    const cleanup = sameIncarnation || cleanRestart || existing === undefined ? [] : this.leaderAndIsrUpdates(request.brokerId, -1, this.partitionsWithBrokerInIsr(request.brokerId));
+    const cleanup =
+      sameIncarnation || cleanRestart || existing === undefined
+        ? []
+        : this.leaderAndIsrUpdates(request.brokerId, -1, this.partitionsWithBrokerInIsr(request.brokerId));
     const records = this.commit([register, ...cleanup]);
     this.sessions.set(request.brokerId, { lastContactMs: nowMs, metadataOffset: -1n, controlledShutdownOffset: null });
     return { records, response: { errorCode: ErrorCode.NONE, brokerEpoch: epoch } };
   }
 
-  private brokerHeartbeat(request: BrokerHeartbeatRequest, nowMs: number, nextOffset: bigint): ControllerResult<BrokerHeartbeatResponseInput> {
+  private brokerHeartbeat(
+    request: BrokerHeartbeatRequest,
+    nowMs: number,
+    nextOffset: bigint,
+  ): ControllerResult<BrokerHeartbeatResponseInput> {
     const broker = this.brokers.get(request.brokerId);
-    const fail = (errorCode: number) => ({ records: [], response: { errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false } });
+    const fail = (errorCode: number) => ({
+      records: [],
+      response: { errorCode, isCaughtUp: false, isFenced: true, shouldShutDown: false },
+    });
     if (broker === undefined) return fail(ErrorCode.BROKER_ID_NOT_REGISTERED);
     if (request.brokerEpoch !== broker.epoch) return fail(ErrorCode.STALE_BROKER_EPOCH);
     const session = this.sessions.get(broker.id)!;
@@ -362,7 +393,10 @@ export class QuorumController {
     if (broker === undefined) {
       return {
         records: [],
-        response: { errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED, errorMessage: `Broker ID ${request.brokerId} is not currently registered` },
+        response: {
+          errorCode: ErrorCode.BROKER_ID_NOT_REGISTERED,
+          errorMessage: `Broker ID ${request.brokerId} is not currently registered`,
+        },
       };
     }
     const records = this.commit([
@@ -382,7 +416,15 @@ export class QuorumController {
     let partitionsInRequest = 0;
     for (const topic of request.topics) {
       const failed = (errorCode: number, errorMessage: string | null) => {
-        results.push({ name: topic.name, errorCode, errorMessage, topicConfigErrorCode: ErrorCode.NONE, numPartitions: -1, replicationFactor: -1, configs: null });
+        results.push({
+          name: topic.name,
+          errorCode,
+          errorMessage,
+          topicConfigErrorCode: ErrorCode.NONE,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: null,
+        });
       };
       if ((counts.get(topic.name) ?? 0) > 1) {
         failed(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
@@ -460,11 +502,15 @@ export class QuorumController {
   }
 
   /** Validates one CreatableTopic and places its partitions (ReplicationControlManager.createTopic). */
-  private buildTopic(topic: CreateTopicsRequestCreatableTopic, placement: StripedPlacement): ConfigFailure | { partitions: PartitionState[]; configs: Map<string, string> } {
+  private buildTopic(
+    topic: CreateTopicsRequestCreatableTopic,
+    placement: StripedPlacement,
+  ): ConfigFailure | { partitions: PartitionState[]; configs: Map<string, string> } {
     const configs = new Map<string, string>();
     for (const entry of topic.configs) {
       if (configs.has(entry.name)) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate config keys' };
-      if (entry.value === null) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic configs: ${entry.name}` };
+      if (entry.value === null)
+        return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `Null value not supported for topic configs: ${entry.name}` };
       configs.set(entry.name, entry.value);
     }
     if (configs.size > this.config.limits.maxConfigsPerResource) {
@@ -475,10 +521,16 @@ export class QuorumController {
     const assignments: number[][] = [];
     if (topic.assignments.length > 0) {
       if (topic.numPartitions !== -1) {
-        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'A manual partition assignment was specified, but numPartitions was not set to -1.' };
+        return {
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: 'A manual partition assignment was specified, but numPartitions was not set to -1.',
+        };
       }
       if (topic.replicationFactor !== -1) {
-        return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'A manual partition assignment was specified, but replicationFactor was not set to -1.' };
+        return {
+          errorCode: ErrorCode.INVALID_REQUEST,
+          errorMessage: 'A manual partition assignment was specified, but replicationFactor was not set to -1.',
+        };
       }
       if (topic.assignments.length > this.config.limits.maxPartitionsPerRequest) {
         return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Excessively large number of partitions per request.' };
@@ -486,7 +538,10 @@ export class QuorumController {
       const sorted = [...topic.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
       for (let i = 0; i < sorted.length; i++) {
         if (sorted[i]!.partitionIndex !== i) {
-          return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'Partitions should be a consecutive 0-based integer sequence' };
+          return {
+            errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            errorMessage: 'Partitions should be a consecutive 0-based integer sequence',
+          };
         }
         const problem = this.validateManualAssignment(sorted[i]!.brokerIds, assignments[0]?.length ?? null);
         if (problem !== null) return problem;
@@ -495,12 +550,19 @@ export class QuorumController {
     } else {
       const numPartitions = topic.numPartitions === -1 ? this.config.defaultNumPartitions : topic.numPartitions;
       const replicationFactor = topic.replicationFactor === -1 ? this.config.defaultReplicationFactor : topic.replicationFactor;
-      if (numPartitions <= 0) return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Number of partitions was set to an invalid non-positive value.' };
+      if (numPartitions <= 0)
+        return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Number of partitions was set to an invalid non-positive value.' };
       if (replicationFactor <= 0) {
-        return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'Replication factor must be larger than 0, or -1 to use the default value.' };
+        return {
+          errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+          errorMessage: 'Replication factor must be larger than 0, or -1 to use the default value.',
+        };
       }
       if (replicationFactor > this.config.limits.maxReplicationFactor) {
-        return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: `Replication factor must not exceed ${this.config.limits.maxReplicationFactor}.` };
+        return {
+          errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+          errorMessage: `Replication factor must not exceed ${this.config.limits.maxReplicationFactor}.`,
+        };
       }
       if (numPartitions > this.config.limits.maxPartitionsPerRequest) {
         return { errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: 'Excessively large number of partitions per request.' };
@@ -534,12 +596,18 @@ export class QuorumController {
   /** ReplicationControlManager.validateManualPartitionAssignment. */
   private validateManualAssignment(brokerIds: readonly number[], expectedReplicationFactor: number | null): ConfigFailure | null {
     if (brokerIds.length === 0) {
-      return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: 'The manual partition assignment includes an empty replica list.' };
+      return {
+        errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        errorMessage: 'The manual partition assignment includes an empty replica list.',
+      };
     }
     const seen = new Set<number>();
     for (const id of brokerIds) {
       if (seen.has(id)) {
-        return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: `The manual partition assignment includes the broker ${id} more than once.` };
+        return {
+          errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          errorMessage: `The manual partition assignment includes the broker ${id} more than once.`,
+        };
       }
       seen.add(id);
       if (!this.brokers.has(id)) {
@@ -605,7 +673,8 @@ export class QuorumController {
     const deleting = new Set<string>();
     for (const target of targets) {
       const byId = target.topicId !== ZERO_UUID;
-      const fail = (errorCode: number, errorMessage: string | null) => results.push({ name: target.name, topicId: target.topicId, errorCode, errorMessage });
+      const fail = (errorCode: number, errorMessage: string | null) =>
+        results.push({ name: target.name, topicId: target.topicId, errorCode, errorMessage });
       if (byId && target.name !== null) {
         fail(ErrorCode.INVALID_REQUEST, 'Only one of topic name or topic id may be set.');
         continue;
@@ -653,7 +722,10 @@ export class QuorumController {
       }
       const current = topic.partitions.length;
       if (request_.count < current) {
-        fail(ErrorCode.INVALID_PARTITIONS, `The topic ${topic.name} currently has ${current} partition(s); ${request_.count} would not be an increase.`);
+        fail(
+          ErrorCode.INVALID_PARTITIONS,
+          `The topic ${topic.name} currently has ${current} partition(s); ${request_.count} would not be an increase.`,
+        );
         continue;
       }
       if (request_.count === current) {
@@ -718,7 +790,11 @@ export class QuorumController {
     const records: MetadataRecord[] = [];
     const responses = request.resources.map((resource) => {
       const outcome = this.alterResource(resource.resourceType, resource.resourceName, (current) => {
-        const next = applyIncrementalOperations(resource.resourceType, current, resource.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })));
+        const next = applyIncrementalOperations(
+          resource.resourceType,
+          current,
+          resource.configs.map((c) => ({ name: c.name, operation: c.configOperation, value: c.value })),
+        );
         return next instanceof Map ? { next, changed: resource.configs.filter((c) => c.configOperation !== 1).map((c) => c.name) } : next;
       });
       if (!('errorCode' in outcome) && !request.validateOnly) records.push(...outcome.records);
@@ -781,7 +857,11 @@ export class QuorumController {
     const problem = validateConfigs(resourceType, resourceName, changed.next, changed.changed, limits.maxConfigValueBytes);
     if (problem !== null) return problem;
     return {
-      records: configChangeRecords(resourceType, resourceName, current, changed.next).map((data) => ({ type: 'ConfigRecord', version: 0, data })),
+      records: configChangeRecords(resourceType, resourceName, current, changed.next).map((data) => ({
+        type: 'ConfigRecord',
+        version: 0,
+        data,
+      })),
     };
   }
 
@@ -815,7 +895,8 @@ export class QuorumController {
     for (const update of request.featureUpdates) {
       // v0 has no upgrade type; allowDowngrade stands for a safe downgrade.
       const upgradeType = update.upgradeType === UPGRADE && update.allowDowngrade ? SAFE_DOWNGRADE : update.upgradeType;
-      if (seen.has(update.feature)) failure = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Feature ${update.feature} was specified more than once.` };
+      if (seen.has(update.feature))
+        failure = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Feature ${update.feature} was specified more than once.` };
       seen.add(update.feature);
       failure ??= validateFeatureUpdate(
         update.feature,
@@ -873,7 +954,8 @@ export class QuorumController {
         return 'UNFENCED';
       case 'CONTROLLED_SHUTDOWN':
         if (this.leadsAnyPartition(broker.id)) return 'CONTROLLED_SHUTDOWN';
-        if (session.controlledShutdownOffset !== null && session.controlledShutdownOffset <= this.lowestActiveOffset()) return 'SHUTDOWN_NOW';
+        if (session.controlledShutdownOffset !== null && session.controlledShutdownOffset <= this.lowestActiveOffset())
+          return 'SHUTDOWN_NOW';
         return 'CONTROLLED_SHUTDOWN';
       case 'SHUTDOWN_NOW':
         return 'SHUTDOWN_NOW';
@@ -925,7 +1007,10 @@ export class QuorumController {
   }
 
   private unfenceRecords(broker: BrokerRegistration): MetadataRecord[] {
-    return [this.registrationChange(broker, { fenced: UNFENCE }), ...this.leaderAndIsrUpdates(-1, broker.id, this.partitionsWithNoLeader())];
+    return [
+      this.registrationChange(broker, { fenced: UNFENCE }),
+      ...this.leaderAndIsrUpdates(-1, broker.id, this.partitionsWithNoLeader()),
+    ];
   }
 
   private controlledShutdownRecords(broker: BrokerRegistration): MetadataRecord[] {
@@ -1013,7 +1098,10 @@ export class QuorumController {
       }
       case 'UnregisterBrokerRecord': {
         const broker = this.brokers.get(record.data.brokerId);
-        assert(broker !== undefined && broker.epoch === record.data.brokerEpoch, `UnregisterBrokerRecord for unknown broker ${record.data.brokerId}`);
+        assert(
+          broker !== undefined && broker.epoch === record.data.brokerEpoch,
+          `UnregisterBrokerRecord for unknown broker ${record.data.brokerId}`,
+        );
         this.brokers.delete(broker.id);
         this.sessions.delete(broker.id);
         break;
@@ -1021,7 +1109,10 @@ export class QuorumController {
       case 'BrokerRegistrationChangeRecord': {
         const d = record.data;
         const broker = this.brokers.get(d.brokerId);
-        assert(broker !== undefined && broker.epoch === d.brokerEpoch, `BrokerRegistrationChangeRecord for unknown broker ${d.brokerId} epoch ${d.brokerEpoch}`);
+        assert(
+          broker !== undefined && broker.epoch === d.brokerEpoch,
+          `BrokerRegistrationChangeRecord for unknown broker ${d.brokerId} epoch ${d.brokerEpoch}`,
+        );
         if (d.fenced === FENCE) broker.fenced = true;
         else if (d.fenced === UNFENCE) broker.fenced = false;
         if (d.inControlledShutdown === 1) broker.inControlledShutdown = true;
@@ -1057,7 +1148,10 @@ export class QuorumController {
       case 'PartitionChangeRecord': {
         const topic = this.topics.get(record.data.topicId);
         const partition = topic?.partitions[record.data.partitionId];
-        assert(topic !== undefined && partition !== undefined, `PartitionChangeRecord for unknown partition ${record.data.topicId}:${record.data.partitionId}`);
+        assert(
+          topic !== undefined && partition !== undefined,
+          `PartitionChangeRecord for unknown partition ${record.data.topicId}:${record.data.partitionId}`,
+        );
         topic.partitions[record.data.partitionId] = mergePartitionChange(partition, record.data);
         break;
       }
@@ -1089,7 +1183,10 @@ export class QuorumController {
         else this.featureLevels.set(record.data.name, record.data.featureLevel);
         break;
       case 'ProducerIdsRecord':
-        assert(record.data.nextProducerId > this.nextProducerId, `ProducerIdsRecord moves the next producer id back to ${record.data.nextProducerId}`);
+        assert(
+          record.data.nextProducerId > this.nextProducerId,
+          `ProducerIdsRecord moves the next producer id back to ${record.data.nextProducerId}`,
+        );
         this.nextProducerId = record.data.nextProducerId;
         break;
       case 'NoOpRecord':
@@ -1105,7 +1202,9 @@ export class QuorumController {
   /** Records that rebuild this state from nothing (the body of a Raft snapshot). */
   snapshot(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
-    const features = [...this.featureLevels].sort(([a], [b]) => (a === METADATA_VERSION ? -1 : b === METADATA_VERSION ? 1 : a.localeCompare(b)));
+    const features = [...this.featureLevels].sort(([a], [b]) =>
+      a === METADATA_VERSION ? -1 : b === METADATA_VERSION ? 1 : a.localeCompare(b),
+    );
     for (const [name, featureLevel] of features) records.push({ type: 'FeatureLevelRecord', version: 0, data: { name, featureLevel } });
     for (const broker of [...this.brokers.values()].sort((a, b) => a.id - b.id)) {
       records.push({
@@ -1141,7 +1240,11 @@ export class QuorumController {
     }
     if (this.nextProducerId > 0n) {
       // ProducerIdsImage keeps only the next id; Kafka writes it with broker -1, epoch -1.
-      records.push({ type: 'ProducerIdsRecord', version: 0, data: { brokerId: -1, brokerEpoch: -1n, nextProducerId: this.nextProducerId } });
+      records.push({
+        type: 'ProducerIdsRecord',
+        version: 0,
+        data: { brokerId: -1, brokerEpoch: -1n, nextProducerId: this.nextProducerId },
+      });
     }
     return records;
   }
@@ -1161,9 +1264,13 @@ export class QuorumController {
       lines.push(`topic ${t.name} id=${t.id}`);
       t.partitions.forEach((p, i) => lines.push(`  ${i} ${describePartition(p)}`));
     }
-    for (const r of [...this.configs.values()].sort((x, y) => configKey(x.resourceType, x.resourceName).localeCompare(configKey(y.resourceType, y.resourceName)))) {
+    for (const r of [...this.configs.values()].sort((x, y) =>
+      configKey(x.resourceType, x.resourceName).localeCompare(configKey(y.resourceType, y.resourceName)),
+    )) {
       const entries = [...r.entries].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
-      lines.push(`config ${r.resourceType === RESOURCE_TOPIC ? 'topic' : r.resourceType === RESOURCE_BROKER ? 'broker' : r.resourceType}:${JSON.stringify(r.resourceName)} ${entries.join(' ')}`);
+      lines.push(
+        `config ${r.resourceType === RESOURCE_TOPIC ? 'topic' : r.resourceType === RESOURCE_BROKER ? 'broker' : r.resourceType}:${JSON.stringify(r.resourceName)} ${entries.join(' ')}`,
+      );
     }
     lines.push(`next-producer-id ${this.nextProducerId}`);
     return lines.join('\n');

@@ -123,7 +123,8 @@ export class StripedPlacement {
 
   /** The replicas of the next partition, preferred leader first; throws PlacementError with Kafka's message. */
   place(replicationFactor: number): number[] {
-    if (replicationFactor <= 0) throw new PlacementError('Invalid replication factor ' + replicationFactor + ': the replication factor must be positive.');
+    if (replicationFactor <= 0)
+      throw new PlacementError('Invalid replication factor ' + replicationFactor + ': the replication factor must be positive.');
     if (replicationFactor > this.numTotalBrokers) {
       throw new PlacementError(
         `The target replication factor of ${replicationFactor} cannot be reached because only ${this.numTotalBrokers} broker(s) are registered.`,
@@ -131,10 +132,11 @@ export class StripedPlacement {
     }
     if (this.numUnfencedBrokers === 0) throw new PlacementError('All brokers are currently fenced.');
     // Once as many partitions as unfenced brokers are placed, reshuffle to avoid repeating the pattern.
-    if (this.epoch === this.numUnfencedBrokers) {
+    // (Kafka resets its epoch to 0 here; Fjord keeps counting, so that every broker list sees a
+    // new epoch and starts afresh after the shuffle.)
+    if (this.epoch > 0 && this.epoch % this.numUnfencedBrokers === 0) {
       shuffle(this.rackNames, this.random);
       for (const rack of this.racks.values()) rack.shuffle(this.random);
-      this.epoch = 0;
     }
     if (this.offset === this.rackNames.length) this.offset = 0;
     const replicas: number[] = [];
