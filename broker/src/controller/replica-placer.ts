@@ -31,27 +31,48 @@ function shuffle<T>(items: T[], random: PlacementRandom): void {
   }
 }
 
-/** Kafka's BrokerList: hands out each broker at most once per epoch (= per partition). */
+/**
+ * Kafka's BrokerList: hands out each broker at most once per epoch (= per partition). Kafka
+ * keeps one cursor that restarts one further on each epoch; then a rack that leads only every
+ * R-th partition leads with every (R mod n)-th of its n brokers (3 racks of 3: the same broker
+ * until a reshuffle), and leaderships and replicas end up uneven. Fjord keeps two cursors that
+ * continue where they stopped: one for leaders, one for the other replicas.
+ */
 class BrokerList {
   readonly brokers: number[] = [];
-  private epoch = 0;
-  private index = 0;
-  private offset = 0;
+  private epoch = -1;
+  private handed = 0;
+  private cursor = 0;
+  private leaderCursor = 0;
 
   initialize(offset: number): void {
-    if (this.brokers.length > 0) this.offset = offset % this.brokers.length;
+    if (this.brokers.length > 0) {
+      this.cursor = offset % this.brokers.length;
+      this.leaderCursor = offset % this.brokers.length;
+    }
   }
 
-  next(epoch: number): number {
+  /** The next broker not in `taken`, or -1 when this list has none left for this epoch. */
+  next(epoch: number, taken: ReadonlySet<number>): number {
     if (this.brokers.length === 0) return -1;
     if (this.epoch !== epoch) {
       this.epoch = epoch;
-      this.index = 0;
-      this.offset = (this.offset + 1) % this.brokers.length;
+      this.handed = 0;
     }
-    if (this.index >= this.brokers.length) return -1;
-    const broker = this.brokers[(this.index + this.offset) % this.brokers.length]!;
-    this.index++;
+    // One continuous round-robin across partitions (Kafka restarts one further on each epoch).
+    while (this.handed < this.brokers.length) {
+      const broker = this.brokers[this.cursor]!;
+      this.cursor = (this.cursor + 1) % this.brokers.length;
+      this.handed++;
+      if (!taken.has(broker)) return broker;
+    }
+    return -1;
+  }
+
+  nextLeader(): number {
+    if (this.brokers.length === 0) return -1;
+    const broker = this.brokers[this.leaderCursor % this.brokers.length]!;
+    this.leaderCursor = (this.leaderCursor + 1) % this.brokers.length;
     return broker;
   }
 
@@ -64,13 +85,9 @@ class Rack {
   readonly unfenced = new BrokerList();
   readonly fenced = new BrokerList();
 
-  nextUnfenced(epoch: number): number {
-    return this.unfenced.next(epoch);
-  }
-
-  next(epoch: number): number {
-    const result = this.unfenced.next(epoch);
-    return result >= 0 ? result : this.fenced.next(epoch);
+  next(epoch: number, taken: ReadonlySet<number>): number {
+    const result = this.unfenced.next(epoch, taken);
+    return result >= 0 ? result : this.fenced.next(epoch, taken);
   }
 
   shuffle(random: PlacementRandom): void {
@@ -88,10 +105,7 @@ export class StripedPlacement {
   private epoch = 0;
   private offset: number;
 
-  constructor(
-    brokers: readonly UsableBroker[],
-    private readonly random: PlacementRandom,
-  ) {
+  constructor(brokers: readonly UsableBroker[], random: PlacementRandom) {
     // Sorted first, so the result depends on the seed, not on the order brokers were given in.
     const sorted = [...brokers].sort((a, b) => a.id - b.id);
     let unfenced = 0;
@@ -132,31 +146,30 @@ export class StripedPlacement {
     }
     if (this.numUnfencedBrokers === 0) throw new PlacementError('All brokers are currently fenced.');
     // Once as many partitions as unfenced brokers are placed, reshuffle to avoid repeating the pattern.
-    // (Kafka resets its epoch to 0 here; Fjord keeps counting, so that every broker list sees a
-    // new epoch and starts afresh after the shuffle.)
-    if (this.epoch > 0 && this.epoch % this.numUnfencedBrokers === 0) {
-      shuffle(this.rackNames, this.random);
-      for (const rack of this.racks.values()) rack.shuffle(this.random);
-    }
+    // Kafka reshuffles racks and brokers after as many partitions as there are unfenced brokers;
+    // Fjord's cursors already vary the pattern, and a reshuffle would undo the even leader rotation.
     if (this.offset === this.rackNames.length) this.offset = 0;
     const replicas: number[] = [];
+    const taken = new Set<number>();
     let firstRackIndex = this.offset;
     for (;;) {
-      const result = this.racks.get(this.rackNames[firstRackIndex]!)!.nextUnfenced(this.epoch);
+      const result = this.racks.get(this.rackNames[firstRackIndex]!)!.unfenced.nextLeader();
       if (result >= 0) {
         replicas.push(result);
+        taken.add(result);
         break;
       }
       firstRackIndex = (firstRackIndex + 1) % this.rackNames.length;
     }
-    let rackIndex = this.offset;
+    let rackIndex = firstRackIndex;
     for (let replica = 1; replica < replicationFactor; replica++) {
       let result = -1;
       do {
         if (result < 0) rackIndex = (rackIndex + 1) % this.rackNames.length;
-        result = this.racks.get(this.rackNames[rackIndex]!)!.next(this.epoch);
+        result = this.racks.get(this.rackNames[rackIndex]!)!.next(this.epoch, taken);
       } while (result < 0);
       replicas.push(result);
+      taken.add(result);
     }
     this.epoch++;
     this.offset++;
