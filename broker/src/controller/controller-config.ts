@@ -27,12 +27,17 @@ export const METADATA_VERSION_3_6_IV0 = 12;
 
 /**
  * The levels Fjord supports, kept equal to `FEATURES` in handlers/18-api-versions.ts (a test
- * checks it): metadata.version 7 only, kraft.version 0 (static voters), group.version 0.
+ * checks it): metadata.version 7 only; every other feature at 0 (no dynamic voters, KIP-848
+ * groups, transactions v2, share or streams groups, ELR).
  */
 export const FJORD_SUPPORTED_FEATURES: readonly FeatureRange[] = [
   { name: METADATA_VERSION, minVersion: 7, maxVersion: 7 },
   { name: KRAFT_VERSION, minVersion: 0, maxVersion: 0 },
   { name: GROUP_VERSION, minVersion: 0, maxVersion: 0 },
+  { name: 'transaction.version', minVersion: 0, maxVersion: 0 },
+  { name: 'share.version', minVersion: 0, maxVersion: 0 },
+  { name: 'streams.version', minVersion: 0, maxVersion: 0 },
+  { name: 'eligible.leader.replicas.version', minVersion: 0, maxVersion: 0 },
 ];
 
 export interface ControllerLimits {
