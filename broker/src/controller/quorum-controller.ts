@@ -27,7 +27,8 @@
  *   CONTROLLED_SHUTDOWN ──leads nothing and every active broker has seen the
  *                         controlled-shutdown records──▶ SHUTDOWN_NOW
  *   UNFENCED / CONTROLLED_SHUTDOWN ──session (broker.session.timeout.ms) expired, on tick──▶ FENCED
- *   SHUTDOWN_NOW is FENCED in the registration; a new incarnation starts FENCED again.
+ *   SHUTDOWN_NOW is fenced and InControlledShutdown in the registration (a fenced broker that
+ *   asked to shut down: fenced only) and stays so; a new incarnation starts FENCED again.
  *
  * Records written per transition (ReplicationControlManager): fence = the broker leaves every ISR
  * with new leaders elected, then BrokerRegistrationChangeRecord{Fenced=1}; unfence =
@@ -260,6 +261,7 @@ export class QuorumController {
 
   /** When `tick` next has something to do, or null. */
   nextDeadlineMs(): number | null {
+    if (!this.active) return null;
     let next: number | null = null;
     for (const broker of this.brokers.values()) {
       if (broker.fenced) continue;
@@ -299,12 +301,12 @@ export class QuorumController {
     nextOffset: bigint,
   ): ControllerResult<BrokerRegistrationResponseInput> {
     const fail = (errorCode: number) => ({ records: [], response: { errorCode, brokerEpoch: -1n } });
+    if (request.brokerId < 0) return fail(ErrorCode.INVALID_REQUEST);
     if (request.clusterId !== this.config.clusterId) return fail(ErrorCode.INCONSISTENT_CLUSTER_ID);
     const existing = this.brokers.get(request.brokerId);
     if (existing !== undefined && existing.incarnationId !== request.incarnationId && this.hasValidSession(existing, nowMs)) {
       return fail(ErrorCode.DUPLICATE_BROKER_REGISTRATION);
     }
-    if (request.brokerId < 0) return fail(ErrorCode.INVALID_REQUEST);
     if (existing === undefined && this.brokers.size >= this.config.limits.maxBrokers) return fail(ErrorCode.POLICY_VIOLATION);
     const offered = request.features.map((f) => ({ name: f.name, minVersion: f.minSupportedVersion, maxVersion: f.maxSupportedVersion }));
     for (const [name, level] of this.featureLevels) {
@@ -368,7 +370,7 @@ export class QuorumController {
     const current = this.controlState(broker);
     const next = this.nextControlState(broker, current, request, isCaughtUp, session);
     let pending: MetadataRecord[] = [];
-    if ((next === 'FENCED' || next === 'SHUTDOWN_NOW') && current !== 'FENCED') pending = this.fenceRecords(broker);
+    if ((next === 'FENCED' || next === 'SHUTDOWN_NOW') && !broker.fenced) pending = this.fenceRecords(broker);
     else if (next === 'UNFENCED' && current === 'FENCED') pending = this.unfenceRecords(broker);
     else if (next === 'CONTROLLED_SHUTDOWN' && current !== 'CONTROLLED_SHUTDOWN') pending = this.controlledShutdownRecords(broker);
     const records = this.commit(pending);
@@ -932,8 +934,13 @@ export class QuorumController {
     return session !== undefined && session.lastContactMs + this.config.brokerSessionTimeoutMs >= nowMs;
   }
 
+  /**
+   * A broker fenced at the end of a controlled shutdown keeps InControlledShutdown (Kafka's
+   * BrokerRegistration.cloneWith): it stays SHUTDOWN_NOW, never unfenced again, until a new
+   * incarnation registers.
+   */
   private controlState(broker: BrokerRegistration): BrokerControlState {
-    if (broker.fenced) return 'FENCED';
+    if (broker.fenced) return broker.inControlledShutdown ? 'SHUTDOWN_NOW' : 'FENCED';
     return broker.inControlledShutdown ? 'CONTROLLED_SHUTDOWN' : 'UNFENCED';
   }
 
