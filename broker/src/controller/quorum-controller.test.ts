@@ -192,10 +192,10 @@ describe('QuorumController replay and snapshot', () => {
       h.heartbeat(id);
     }
     for (let i = 0; i < 12; i++) h.createTopic(`topic-${i}`, 1 + prng.int(8), 1 + prng.int(3));
-    for (let step = 0; step < 200; step++) {
+    for (let step = 0; step < 400; step++) {
       h.nowMs += 500;
       const id = 1 + prng.int(5);
-      switch (prng.int(8)) {
+      switch (prng.int(9)) {
         case 0:
           h.heartbeat(id, { wantFence: true });
           break;
@@ -249,6 +249,26 @@ describe('QuorumController replay and snapshot', () => {
             h.controller.handle('DeleteTopics', { topicNames: [`topic-${prng.int(12)}`], topics: [], timeoutMs: 1 }, h.nowMs, h.nextOffset)
               .records,
           );
+          if (prng.chance(0.5)) h.createTopic(`topic-${prng.int(12)}`, 1 + prng.int(8), 1 + prng.int(3));
+          break;
+        case 7:
+          if (prng.chance(0.2)) h.append(h.controller.handle('UnregisterBroker', { brokerId: id }, h.nowMs, h.nextOffset).records);
+          else if (prng.chance(0.3)) {
+            const value = prng.chance(0.5) ? 'true' : 'false';
+            h.append(
+              h.controller.handle(
+                'IncrementalAlterConfigs',
+                {
+                  resources: [
+                    { resourceType: 4, resourceName: '', configs: [{ name: 'unclean.leader.election.enable', configOperation: 0, value }] },
+                  ],
+                  validateOnly: false,
+                },
+                h.nowMs,
+                h.nextOffset,
+              ).records,
+            );
+          } else if (h.controller.broker(id) === undefined) h.register(id, { incarnationId: uuid(5000 + step) });
           break;
         default:
           for (let other = 1; other <= 5; other++) if (prng.chance(0.7)) h.heartbeat(other);
@@ -291,7 +311,7 @@ describe('QuorumController replay and snapshot', () => {
   }
 
   it('replaying the log gives the same state, and so does replaying the snapshot', () => {
-    for (const seed of [1, 2, 3]) {
+    for (const seed of [1, 2, 3, 5, 6, 7, 8, 9]) {
       const h = busyHistory(seed);
       const state = h.controller.describeState();
       assert.ok(h.log.length > 100, `seed ${seed}: only ${h.log.length} records`);
