@@ -710,31 +710,31 @@ export class QuorumController {
     for (const topic of request.topics) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
     const placement = new StripedPlacement(this.usableBrokers(), this.random);
     let added = 0;
-    for (const request_ of request.topics) {
-      const fail = (errorCode: number, errorMessage: string | null) => results.push({ name: request_.name, errorCode, errorMessage });
-      if ((counts.get(request_.name) ?? 0) > 1) {
+    for (const topicRequest of request.topics) {
+      const fail = (errorCode: number, errorMessage: string | null) => results.push({ name: topicRequest.name, errorCode, errorMessage });
+      if ((counts.get(topicRequest.name) ?? 0) > 1) {
         fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
         continue;
       }
-      const topicId = this.topicIdsByName.get(request_.name);
+      const topicId = this.topicIdsByName.get(topicRequest.name);
       const topic = topicId === undefined ? undefined : this.topics.get(topicId);
       if (topic === undefined) {
         fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
         continue;
       }
       const current = topic.partitions.length;
-      if (request_.count < current) {
+      if (topicRequest.count < current) {
         fail(
           ErrorCode.INVALID_PARTITIONS,
-          `The topic ${topic.name} currently has ${current} partition(s); ${request_.count} would not be an increase.`,
+          `The topic ${topic.name} currently has ${current} partition(s); ${topicRequest.count} would not be an increase.`,
         );
         continue;
       }
-      if (request_.count === current) {
+      if (topicRequest.count === current) {
         fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
         continue;
       }
-      const additional = request_.count - current;
+      const additional = topicRequest.count - current;
       if (added + additional > this.config.limits.maxPartitionsPerRequest) {
         fail(ErrorCode.INVALID_PARTITIONS, 'Excessively large number of partitions per request.');
         continue;
@@ -746,14 +746,14 @@ export class QuorumController {
       const replicationFactor = topic.partitions[0]!.replicas.length;
       const assignments: number[][] = [];
       let problem: ConfigFailure | null = null;
-      if (request_.assignments !== null) {
-        if (request_.assignments.length !== additional) {
+      if (topicRequest.assignments !== null) {
+        if (topicRequest.assignments.length !== additional) {
           problem = {
             errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-            errorMessage: `Attempted to add ${additional} additional partition(s), but only ${request_.assignments.length} assignment(s) were specified.`,
+            errorMessage: `Attempted to add ${additional} additional partition(s), but only ${topicRequest.assignments.length} assignment(s) were specified.`,
           };
         }
-        for (const assignment of request_.assignments) {
+        for (const assignment of topicRequest.assignments) {
           problem ??= this.validateManualAssignment(assignment.brokerIds, replicationFactor);
           assignments.push([...assignment.brokerIds]);
         }
@@ -808,7 +808,7 @@ export class QuorumController {
         resourceName: resource.resourceName,
       };
     });
-    return { records: this.commitConfigChanges(records), response: { responses } };
+    return { records: this.commit(records), response: { responses } };
   }
 
   /** AlterConfigs (legacy): the given entries replace every entry of the resource. */
@@ -832,7 +832,7 @@ export class QuorumController {
         resourceName: resource.resourceName,
       };
     });
-    return { records: this.commitConfigChanges(records), response: { responses } };
+    return { records: this.commit(records), response: { responses } };
   }
 
   private alterResource(
@@ -865,10 +865,6 @@ export class QuorumController {
         data,
       })),
     };
-  }
-
-  private commitConfigChanges(records: MetadataRecord[]): MetadataRecord[] {
-    return this.commit(records);
   }
 
   private allocateProducerIds(request: AllocateProducerIdsRequest): ControllerResult<AllocateProducerIdsResponseInput> {
