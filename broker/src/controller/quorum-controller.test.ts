@@ -331,6 +331,7 @@ describe('QuorumController replay and snapshot', () => {
     assert.deepEqual(standby.activate(h.nowMs), [], 'no bootstrap records on a log that has them');
     // Every registered broker counts as heard from at activation: nobody is fenced before the session ends.
     assert.deepEqual(standby.tick(h.nowMs + 9000), []);
+    assert.equal(standby.nextDeadlineMs(), h.nowMs + 9001, 'the shell ticks again when the first session can expire');
     const unfenced = [1, 2, 3, 4, 5].filter((id) => standby.broker(id) !== undefined && !standby.broker(id)!.fenced);
     assert.ok(unfenced.length > 0);
     const fencing = standby.tick(h.nowMs + 9001);
