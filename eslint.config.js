@@ -12,6 +12,7 @@ const PURE_MODULES = [
   'broker/src/group/**/*.ts',
   'broker/src/metadata/**/*.ts',
   'broker/src/config/**/*.ts',
+  'broker/src/controller/**/*.ts',
   'broker/src/log/cleaner-plan.ts',
   'broker/src/log/batch-filter.ts',
   'broker/src/log/batch-header.ts',
