@@ -10,6 +10,7 @@ const PURE_MODULES = [
   'broker/src/handlers/**/*.ts',
   'broker/src/producer-state/**/*.ts',
   'broker/src/group/**/*.ts',
+  'broker/src/raft/**/*.ts',
   'broker/src/config/**/*.ts',
   'broker/src/log/cleaner-plan.ts',
   'broker/src/log/batch-filter.ts',

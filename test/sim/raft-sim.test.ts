@@ -1,0 +1,15 @@
+/**
+ * The Raft metadata quorum under chaos (issue 11, test 1): for each seed, 3 or 5 replicas on a
+ * lossy, duplicating, reordering, partitioning network, with crashes that lose unflushed writes,
+ * restarts, resignations and client appends; every invariant in raft-cluster.ts is checked as
+ * the run goes, then the faults heal and a client append must commit within a bounded time.
+ * FJORD_SIM_SEEDS / FJORD_SIM_SEED / FJORD_SIM_SEED_BASE select seeds (seeds.ts).
+ */
+import { test } from 'node:test';
+import { runSeeds } from './seeds.js';
+import { runRaftSeed } from './raft-cluster.js';
+
+test('raft quorum keeps its invariants and recovers, over many seeds', () => {
+  const ran = runSeeds({ testFile: 'dist/test/sim/raft-sim.test.js', defaultSeeds: 10_000 }, (seed) => runRaftSeed(seed));
+  console.log(`raft simulation: ${ran} seeds passed`);
+});
