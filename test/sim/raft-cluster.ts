@@ -16,7 +16,7 @@
  *   election safety     at most one leader per epoch, ever;
  *   log matching        two logs with the same (offset, epoch) agree up to there, and an
  *                       (offset, epoch) never carries two payloads;
- *   leader completeness a new leader's log holds every entry committed so far;
+ *   leader completeness a new leader of epoch E holds every entry committed in epochs < E;
  *   commit durability   a committed (offset, epoch, payload) is never changed or lost: every
  *                       later commit, on every node, agrees with the history;
  *   monotonic HW        each node's released high watermark only grows, except across its own
@@ -57,6 +57,8 @@ export const SIM_TIMEOUTS = {
   retryBackoffMs: 10,
   fetchMaxWaitMs: 50,
 } as const;
+
+const MAX_STEPS_PER_SEED = 200_000;
 
 interface DurableDisk {
   quorumState: QuorumState | null;
@@ -131,6 +133,7 @@ class SimRaftNode {
   step(run: (replica: RaftReplica) => RaftOutput[]): void {
     const replica = this.replica;
     if (replica === null) return;
+    this.cluster.countStep();
     const roleBefore = replica.role;
     const outputs = run(replica);
     if (replica.role === 'Leader') this.cluster.invariants.onLeader(this, roleBefore !== 'Leader');
@@ -250,8 +253,9 @@ class SimRaftNode {
 export class RaftInvariants {
   /** Leader per epoch, ever. */
   private readonly leaders = new Map<number, number>();
-  /** The committed history: entry and applier digest after it, by offset. */
-  readonly committed: { epoch: number; payload: Buffer; digestAfter: number }[] = [];
+  /** The committed history by offset: the entry, the applier digest after it, and the epoch of
+   * the node that first released its commit (the entry committed in that epoch or earlier). */
+  readonly committed: { epoch: number; payload: Buffer; digestAfter: number; commitEpoch: number }[] = [];
   /** Payload per (offset, epoch) ever appended anywhere. */
   private readonly appended = new Map<string, Buffer>();
 
@@ -267,9 +271,12 @@ export class RaftInvariants {
     this.leaders.set(r.epoch, node.id);
     if (!elected) return;
     const log = r.raftLog;
+    // Raft's property: a leader of epoch E holds every entry committed in an epoch below E. (A
+    // candidate's votes may arrive after a later epoch has committed more; those are exempt.)
     for (let offset = log.startOffset; offset < this.committed.length; offset++) {
       const entry = log.entryAt(offset);
       const c = this.committed[offset]!;
+      if (c.commitEpoch >= r.epoch) continue;
       check(
         entry !== undefined && entry.epoch === c.epoch && entry.payload.equals(c.payload),
         () =>
@@ -299,7 +306,7 @@ export class RaftInvariants {
       const c = this.committed[e.offset];
       if (c === undefined) {
         check(e.offset === this.committed.length, () => `commit gap at ${e.offset}`);
-        this.committed.push({ epoch: e.epoch, payload: e.payload, digestAfter: digest });
+        this.committed.push({ epoch: e.epoch, payload: e.payload, digestAfter: digest, commitEpoch: node.replica!.epoch });
       } else {
         check(
           c.epoch === e.epoch && c.payload.equals(e.payload),
@@ -379,6 +386,7 @@ export class RaftCluster {
   private readonly nodeRandom: Map<number, SeededRandom>;
   private readonly voterIds: number[];
   private clientCounter = 0;
+  private steps = 0;
 
   constructor(private readonly options: ClusterOptions) {
     this.random = new SeededRandom(options.seed);
@@ -392,6 +400,16 @@ export class RaftCluster {
     });
     this.nodes = this.voterIds.map((id) => new SimRaftNode(id, this));
     this.invariants = new RaftInvariants(() => this.nodes);
+  }
+
+  /** A replica that re-arms a timer for `now` without changing state would spin forever at one
+   * simulated instant; a budget of inputs per seed turns that into a failure. */
+  countStep(): void {
+    this.steps++;
+    check(
+      this.steps <= MAX_STEPS_PER_SEED,
+      () => `more than ${MAX_STEPS_PER_SEED} replica inputs in one seed: a busy loop at ${this.scheduler.nowMs()}?`,
+    );
   }
 
   configFor(id: number): RaftConfig {

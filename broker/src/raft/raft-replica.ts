@@ -106,8 +106,8 @@ export interface RaftConfig {
 export interface RaftTestFaults {
   /** Grant votes without checking that the candidate's log is at least as up to date. */
   grantVoteWithoutLogCheck?: boolean;
-  /** Let a leader advance the HW over entries of earlier epochs only (drop `> epochStartOffset`). */
-  commitFromOldEpoch?: boolean;
+  /** The leader serves records without checking the fetcher's LastFetchedEpoch (no divergingEpoch). */
+  skipDivergenceCheck?: boolean;
   /** Do not remember a granted vote, so a voter can vote twice in one epoch. */
   forgetVote?: boolean;
 }
@@ -775,7 +775,7 @@ export class RaftReplica {
       return;
     }
     const end = this.log.endOffsetForEpoch(m.lastFetchedEpoch);
-    if (end.epoch !== m.lastFetchedEpoch || end.offset < m.fetchOffset) {
+    if ((end.epoch !== m.lastFetchedEpoch || end.offset < m.fetchOffset) && this.config.testFaults?.skipDivergenceCheck !== true) {
       this.reply(env, this.fetchResponse(ErrorCode.NONE, [], { epoch: end.epoch, endOffset: end.offset }, null));
       return;
     }
@@ -970,7 +970,7 @@ export class RaftReplica {
     assert(s.role === 'Leader');
     const offsets = [this.log.endOffset, ...[...s.replicas.values()].map((p) => p.endOffset)].sort((a, b) => b - a);
     const majorityOffset = offsets[this.majority - 1]!;
-    const ownEpoch = majorityOffset > s.epochStartOffset || this.config.testFaults?.commitFromOldEpoch === true;
+    const ownEpoch = majorityOffset > s.epochStartOffset;
     if (!ownEpoch || majorityOffset <= this.hw) return false;
     this.advanceHighWatermark(majorityOffset);
     this.completeParkedFetches();
