@@ -33,7 +33,7 @@ import {
   type QuorumState,
 } from '../../broker/src/raft/raft-replica.js';
 import type { RaftSnapshot } from '../../broker/src/raft/raft-log.js';
-import type { Envelope, RaftEntry } from '../../broker/src/raft/raft-messages.js';
+import { isRequest, type Envelope, type RaftEntry } from '../../broker/src/raft/raft-messages.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { SeededRandom } from './random.js';
 import { SimScheduler } from './sim-scheduler.js';
@@ -59,6 +59,13 @@ export const SIM_TIMEOUTS = {
 } as const;
 
 const MAX_STEPS_PER_SEED = 200_000;
+/** Requests a node remembers the requester's life for (a leader answers within a fetch wait). */
+const MAX_REMEMBERED_REQUESTS = 4096;
+
+interface SimMessage {
+  envelope: Envelope;
+  requesterLife: number;
+}
 
 interface DurableDisk {
   quorumState: QuorumState | null;
@@ -218,10 +225,35 @@ class SimRaftNode {
     }
   }
 
+  /** Which life of each requester sent the requests this node has received, by (from, id). */
+  private readonly requesterLife = new Map<string, number>();
+
+  /** A request carries its sender's life; a response carries the life of the process that sent
+   * the request, so a response to a request from before a crash is lost like the connection it
+   * belonged to (correlation ids restart at 0 in the new process). */
+  private stamp(envelope: Envelope): SimMessage {
+    if (isRequest(envelope.message)) return { envelope, requesterLife: this.life };
+    const key = `${envelope.to}:${envelope.correlationId}`;
+    const life = this.requesterLife.get(key) ?? -1;
+    this.requesterLife.delete(key);
+    return { envelope, requesterLife: life };
+  }
+
+  receive(m: SimMessage): void {
+    if (this.replica === null) return;
+    if (isRequest(m.envelope.message)) {
+      if (this.requesterLife.size >= MAX_REMEMBERED_REQUESTS) this.requesterLife.clear();
+      this.requesterLife.set(`${m.envelope.from}:${m.envelope.correlationId}`, m.requesterLife);
+    } else if (m.requesterLife !== this.life) {
+      return;
+    }
+    this.step((r) => r.handle(m.envelope, this.cluster.scheduler.nowMs()));
+  }
+
   private release(out: RaftOutput): void {
     switch (out.type) {
       case 'send':
-        this.cluster.network.send(out.envelope.from, out.envelope.to, out.envelope);
+        this.cluster.network.send(out.envelope.from, out.envelope.to, this.stamp(out.envelope));
         break;
       case 'commit':
         this.cluster.invariants.onCommit(this, out.highWatermark, out.entries);
@@ -378,7 +410,7 @@ export interface ClusterOptions {
 export class RaftCluster {
   readonly random: SeededRandom;
   readonly scheduler = new SimScheduler();
-  readonly network: SimNetwork<Envelope>;
+  readonly network: SimNetwork<SimMessage>;
   readonly nodes: SimRaftNode[];
   readonly invariants: RaftInvariants;
   readonly maxFlushMs = 3;
@@ -393,9 +425,8 @@ export class RaftCluster {
     this.voterIds = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
     this.nodeRandom = new Map(this.voterIds.map((id) => [id, this.random.fork()]));
     this.snapshotEveryEntries = this.random.between(5, 40);
-    this.network = new SimNetwork(this.scheduler, this.random.fork(), (_from, to, envelope) => {
-      const node = this.node(to);
-      node.step((r) => r.handle(envelope, this.scheduler.nowMs()));
+    this.network = new SimNetwork<SimMessage>(this.scheduler, this.random.fork(), (_from, to, message) => {
+      this.node(to).receive(message);
       if (this.network.delivered % 64 === 0) this.invariants.checkLogMatching();
     });
     this.nodes = this.voterIds.map((id) => new SimRaftNode(id, this));
@@ -542,7 +573,7 @@ export class RaftCluster {
 }
 
 /** One seed's run: chaos, then heal and liveness. Odd seeds run 3 nodes, even seeds 5. */
-export function runRaftSeed(seed: number, testFaults?: RaftTestFaults, chaosMs = 1_000): void {
+export function runRaftSeed(seed: number, testFaults?: RaftTestFaults, chaosMs = 2_000): void {
   const cluster = new RaftCluster({ seed, nodeCount: seed % 2 === 1 ? 3 : 5, ...(testFaults !== undefined ? { testFaults } : {}) });
   cluster.startAll();
   cluster.runChaos(chaosMs);
