@@ -1,22 +1,26 @@
 /**
  * The simulator finds bugs: each deliberate protocol bug (RaftConfig.testFaults, one removed
- * safety check each) must make some seed fail an invariant within a bounded number of seeds.
+ * safety check each), and a driver that breaks the durability contract, must make some seed fail
+ * an invariant within a bounded number of seeds.
  * The failing seed is printed with the command that replays it:
  *   FJORD_SIM_BUG=<name> FJORD_SIM_SEED=<s> node --test dist/test/sim/raft-bugs.test.js
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RaftTestFaults } from '../../broker/src/raft/raft-replica.js';
-import { runRaftSeed } from './raft-cluster.js';
+import { runRaftSeed, type ClusterOptions } from './raft-cluster.js';
 
-const BUGS: { name: keyof RaftTestFaults; maxSeeds: number }[] = [
-  { name: 'grantVoteWithoutLogCheck', maxSeeds: 500 },
-  { name: 'forgetVote', maxSeeds: 500 },
-  { name: 'skipDivergenceCheck', maxSeeds: 500 },
+type Faults = Omit<ClusterOptions, 'seed' | 'nodeCount'>;
+
+/** Protocol bugs in the state machine (RaftConfig.testFaults), and one driver bug. */
+const BUGS: { name: string; faults: Faults; maxSeeds: number }[] = [
+  { name: 'grantVoteWithoutLogCheck', faults: { testFaults: { grantVoteWithoutLogCheck: true } }, maxSeeds: 500 },
+  { name: 'forgetVote', faults: { testFaults: { forgetVote: true } }, maxSeeds: 500 },
+  { name: 'skipDivergenceCheck', faults: { testFaults: { skipDivergenceCheck: true } }, maxSeeds: 500 },
+  { name: 'releaseBeforeDurable', faults: { releaseBeforeDurable: true }, maxSeeds: 2000 },
 ];
 
-/** The first seed in [1, maxSeeds] whose run fails, with the failure. */
-function firstFailingSeed(faults: RaftTestFaults, seeds: readonly number[]): { seed: number; message: string } | null {
+/** The first seed in `seeds` whose run fails, with the failure. */
+function firstFailingSeed(faults: Faults, seeds: readonly number[]): { seed: number; message: string } | null {
   for (const seed of seeds) {
     try {
       runRaftSeed(seed, faults);
@@ -33,7 +37,7 @@ for (const bug of BUGS) {
   test(`the simulator catches the '${bug.name}' bug within ${bug.maxSeeds} seeds`, () => {
     const one = process.env['FJORD_SIM_SEED'];
     const seeds = one !== undefined && one !== '' ? [Number(one)] : Array.from({ length: bug.maxSeeds }, (_, i) => i + 1);
-    const found = firstFailingSeed({ [bug.name]: true }, seeds);
+    const found = firstFailingSeed(bug.faults, seeds);
     assert.ok(found !== null, `no seed in ${seeds.length} caught ${bug.name}`);
     console.log(
       `${bug.name}: caught by seed ${found.seed}: ${found.message.split('\n')[0]}\n  replay: npm run build && FJORD_SIM_BUG=${bug.name} FJORD_SIM_SEED=${found.seed} node --test dist/test/sim/raft-bugs.test.js`,

@@ -156,7 +156,7 @@ class SimRaftNode {
         case 'send':
         case 'commit':
         case 'load-snapshot':
-          if (this.unflushedWrites === 0) this.release(out);
+          if (this.unflushedWrites === 0 || this.cluster.releaseBeforeDurable) this.release(out);
           else this.queue.push({ effect: out });
           break;
         default:
@@ -405,6 +405,8 @@ export interface ClusterOptions {
   seed: number;
   nodeCount: number;
   testFaults?: RaftTestFaults;
+  /** A driver bug for the simulator's self-test: send and commit without waiting for the flush. */
+  releaseBeforeDurable?: boolean;
 }
 
 export class RaftCluster {
@@ -415,6 +417,7 @@ export class RaftCluster {
   readonly invariants: RaftInvariants;
   readonly maxFlushMs = 3;
   readonly snapshotEveryEntries: number;
+  readonly releaseBeforeDurable: boolean;
   private readonly nodeRandom: Map<number, SeededRandom>;
   private readonly voterIds: number[];
   private clientCounter = 0;
@@ -422,6 +425,7 @@ export class RaftCluster {
 
   constructor(private readonly options: ClusterOptions) {
     this.random = new SeededRandom(options.seed);
+    this.releaseBeforeDurable = options.releaseBeforeDurable === true;
     this.voterIds = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
     this.nodeRandom = new Map(this.voterIds.map((id) => [id, this.random.fork()]));
     this.snapshotEveryEntries = this.random.between(5, 40);
@@ -572,10 +576,14 @@ export class RaftCluster {
   }
 }
 
-/** One seed's run: chaos, then heal and liveness. Odd seeds run 3 nodes, even seeds 5. */
-export function runRaftSeed(seed: number, testFaults?: RaftTestFaults, chaosMs = 2_000): void {
-  const cluster = new RaftCluster({ seed, nodeCount: seed % 2 === 1 ? 3 : 5, ...(testFaults !== undefined ? { testFaults } : {}) });
+/** One seed's run: chaos, then heal and liveness. Odd seeds run 3 nodes, even seeds 5. Returns
+ * the simulated ms from healing to the first committed client append. */
+export function runRaftSeed(seed: number, faults: Omit<ClusterOptions, 'seed' | 'nodeCount'> = {}, chaosMs = 2_000): number {
+  const cluster = new RaftCluster({ seed, nodeCount: seed % 2 === 1 ? 3 : 5, ...faults });
   cluster.startAll();
   cluster.runChaos(chaosMs);
-  cluster.healAndCheckLiveness(5_000);
+  return cluster.healAndCheckLiveness(LIVENESS_BOUND_MS);
 }
+
+/** After healing, a client append must commit within this much simulated time. */
+export const LIVENESS_BOUND_MS = 5_000;
