@@ -372,3 +372,95 @@ test('DescribeQuorum on the leader reports the voters with their fetch progress'
   const { replica } = RaftReplica.start(config(2, [1, 2, 3]), EMPTY, T0);
   assert.equal(replica.describeQuorum(T0).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
 });
+
+test('a follower whose leader went quiet pre-votes; when the others still hear the leader, it follows again', () => {
+  const { replica, outputs } = RaftReplica.start(
+    config(2, [1, 2, 3]),
+    { quorumState: { leaderEpoch: 1, leaderId: 1, votedId: -1 }, snapshot: null, entries: [] },
+    T0,
+  );
+  assert.equal(only(outputs, 'Fetch').length, 1);
+  const pre = only(replica.tick(T0 + 2000), 'Vote');
+  assert.equal(replica.role, 'Prospective');
+  assert.deepEqual(
+    pre.map((e) => [e.to, e.message.preVote, e.message.replicaEpoch]),
+    [
+      [1, true, 1],
+      [3, true, 1],
+    ],
+  );
+  // Node 3 still follows 1 in epoch 1: the refusal names the leader, and node 2 goes back to it.
+  const out = replica.handle(
+    reply(pre[1]!, { kind: 'VoteResponse', errorCode: 0, leaderId: 1, leaderEpoch: 1, voteGranted: false, preVote: true }),
+    T0 + 2001,
+  );
+  assert.equal(replica.role, 'Follower');
+  assert.equal(replica.leaderId, 1);
+  assert.equal(only(out, 'Fetch').length, 1);
+});
+
+test('a candidate that loses its election backs off, then pre-votes again without bumping the epoch', () => {
+  const { replica } = RaftReplica.start(config(1, [1, 2, 3], { random: () => 0.5 }), EMPTY, T0);
+  const pre = only(replica.tick(T0 + 1500), 'Vote');
+  const votes = only(replica.handle(voteGranted(pre[0]!, 0), T0 + 1500), 'Vote');
+  assert.equal(replica.role, 'Candidate');
+  replica.handle(voteGranted(votes[0]!, 1, false), T0 + 1501);
+  const lost = replica.handle(voteGranted(votes[1]!, 1, false), T0 + 1502);
+  assert.equal(replica.role, 'Candidate');
+  const timer = lost.find((o) => o.type === 'timer');
+  // Backoff: min(base 100 x floor(0.5 x 2^1), max 1000) = 100 ms.
+  assert.deepEqual(timer, { type: 'timer', deadlineMs: T0 + 1602 });
+  replica.tick(T0 + 1602);
+  assert.equal(replica.role, 'Prospective');
+  assert.equal(replica.epoch, 1);
+});
+
+test('EndQuorumEpoch: the first preferred successor times out at once, the next after a strict exponential backoff', () => {
+  const start = (id: number): RaftReplica =>
+    RaftReplica.start(
+      config(id, [1, 2, 3, 4]),
+      { quorumState: { leaderEpoch: 5, leaderId: 1, votedId: -1 }, snapshot: null, entries: [] },
+      T0,
+    ).replica;
+  const end = (to: number): Envelope => ({
+    from: 1,
+    to,
+    correlationId: 3,
+    message: { kind: 'EndQuorumEpoch', leaderId: 1, leaderEpoch: 5, preferredCandidates: [3, 2, 4] },
+  });
+  const second = start(2);
+  const timer = second.handle(end(2), T0 + 10).find((o) => o.type === 'timer');
+  // Position 1 of 3 with max 1000: (1000 >> 2) << 0 = 250 ms.
+  assert.deepEqual(timer, { type: 'timer', deadlineMs: T0 + 260 });
+  const third = start(4);
+  assert.deepEqual(
+    third.handle(end(4), T0 + 10).find((o) => o.type === 'timer'),
+    { type: 'timer', deadlineMs: T0 + 510 },
+  );
+});
+
+test('a stale BeginQuorumEpoch is fenced; a newer one makes the node follow its sender', () => {
+  const { replica } = RaftReplica.start(
+    config(2, [1, 2, 3]),
+    { quorumState: { leaderEpoch: 3, leaderId: -1, votedId: -1 }, snapshot: null, entries: [] },
+    T0,
+  );
+  const begin = (leaderEpoch: number): Envelope => ({
+    from: 1,
+    to: 2,
+    correlationId: 1,
+    message: { kind: 'BeginQuorumEpoch', leaderId: 1, leaderEpoch },
+  });
+  assert.equal(only(replica.handle(begin(2), T0), 'BeginQuorumEpochResponse')[0]!.message.errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+  assert.equal(replica.role, 'Unattached');
+  const out = replica.handle(begin(4), T0);
+  assert.deepEqual(types(out), ['persist-quorum-state', 'send:Fetch>1', 'send:BeginQuorumEpochResponse>1', 'timer']);
+  assert.equal(replica.role, 'Follower');
+  assert.equal(replica.epoch, 4);
+});
+
+test('the leader refuses appends beyond maxUncommittedEntries', () => {
+  const { leader, now } = electedLeader({ maxUncommittedEntries: 3 });
+  assert.deepEqual(leader.append([Buffer.from('a'), Buffer.from('b')], now).result, { offset: 1 });
+  assert.deepEqual(leader.append([Buffer.from('c')], now).result, { errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED });
+});

@@ -786,7 +786,7 @@ export class RaftReplica {
     }
     const hwMoved = this.config.voterIds.includes(m.replicaId) && this.maybeAdvanceHighWatermark();
     const records = this.log.read(m.fetchOffset, this.config.maxFetchEntries);
-    if (mayPark && records.length === 0 && !hwMoved && m.maxWaitMs > 0) {
+    if (mayPark && progress !== undefined && records.length === 0 && !hwMoved && m.maxWaitMs > 0) {
       s.parked.set(m.replicaId, { envelope: env, deadlineMs: nowMs + Math.min(m.maxWaitMs, this.config.fetchMaxWaitMs) });
       return;
     }
