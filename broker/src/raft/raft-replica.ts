@@ -30,7 +30,7 @@
  *   Candidate ──election timeout, or lost and backoff elapsed──▶ Prospective
  *   Follower ──fetch timeout (no successful fetch), or EndQuorumEpoch──▶ Prospective
  *   Leader ──check-quorum fails, or resign()──▶ Resigned (sends EndQuorumEpoch)
- *   Resigned ──election timeout──▶ Prospective
+ *   Resigned ──election timeout──▶ Unattached(epoch+1)                   [durable]
  *   any ──higher epoch seen──▶ Follower (leader known) or Unattached(higher epoch)  [durable]
  *
  * Prospective and Resigned are memory-only transitions, as in Kafka; the rest persist the
@@ -423,7 +423,8 @@ export class RaftReplica {
         break;
       case 'Resigned':
         if (nowMs >= s.electionDeadlineMs) {
-          this.becomeProspective(-1, 0, nowMs);
+          // Kafka trunk: a new epoch, so answers to this node's old requests cannot interfere.
+          this.toUnattached(this.epochValue + 1, -1, nowMs);
         } else {
           for (const id of s.unacked) {
             const p = this.pending.get(id);
