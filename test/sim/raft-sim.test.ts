@@ -6,8 +6,9 @@
  * FJORD_SIM_SEEDS / FJORD_SIM_SEED / FJORD_SIM_SEED_BASE select seeds (seeds.ts).
  */
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { runSeeds } from './seeds.js';
-import { LIVENESS_BOUND_MS, runRaftSeed } from './raft-cluster.js';
+import { LIVENESS_BOUND_MS, RaftCluster, runRaftSeed } from './raft-cluster.js';
 
 test('raft quorum keeps its invariants and recovers, over many seeds', () => {
   let slowestRecoveryMs = 0;
@@ -17,4 +18,17 @@ test('raft quorum keeps its invariants and recovers, over many seeds', () => {
   console.log(
     `raft simulation: ${ran} seeds passed; slowest commit after healing ${slowestRecoveryMs} simulated ms (bound ${LIVENESS_BOUND_MS})`,
   );
+});
+
+test('a seed replays exactly: same messages, same elections, same committed history', () => {
+  const fingerprint = (seed: number): string => {
+    const cluster = new RaftCluster({ seed, nodeCount: 5 });
+    cluster.startAll();
+    cluster.runChaos(2_000);
+    cluster.healAndCheckLiveness(LIVENESS_BOUND_MS);
+    const history = cluster.invariants.committed.map((c) => `${c.epoch}:${c.payload.toString('hex')}`).join(',');
+    return `${cluster.network.sent}/${cluster.network.delivered}/${cluster.nodes.map((n) => n.replica?.epoch).join('.')}/${history}`;
+  };
+  assert.equal(fingerprint(42), fingerprint(42));
+  assert.notEqual(fingerprint(42), fingerprint(43));
 });

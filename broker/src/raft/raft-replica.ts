@@ -45,6 +45,7 @@ import type {
   DescribeQuorumResponseReplicaState,
 } from '../protocol/generated/describe-quorum-response.js';
 import { encodeLeaderChangeMessage } from '../protocol/generated/leader-change-message.js';
+import { ZERO_UUID } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import { RaftLog, type RaftSnapshot, type SnapshotId } from './raft-log.js';
 import type {
@@ -301,7 +302,7 @@ export class RaftReplica {
     }
     const describe = (replicaId: number, p: ReplicaProgress): DescribeQuorumResponseReplicaState => ({
       replicaId,
-      replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      replicaDirectoryId: ZERO_UUID,
       logEndOffset: BigInt(p.endOffset),
       lastFetchTimestamp: BigInt(Number.isFinite(p.lastFetchMs) ? p.lastFetchMs : -1),
       lastCaughtUpTimestamp: BigInt(Number.isFinite(p.lastCaughtUpMs) ? p.lastCaughtUpMs : -1),
