@@ -22,8 +22,9 @@
  * States and transitions (QuorumState; Kafka trunk with KIP-996's Prospective state):
  *
  *   Unattached(epoch, votedId?) ──election timeout──▶ Prospective
- *   Unattached ──BeginQuorumEpoch / leader learnt in a response──▶ Follower
- *   Unattached ──grants a vote in its epoch──▶ Unattached(votedId)       [durable]
+ *   Unattached, Prospective, Candidate ──BeginQuorumEpoch, or a response naming a leader of
+ *       the same epoch──▶ Follower                                     [durable]
+ *   Unattached, Prospective ──grants a vote in its epoch──▶ Unattached(votedId)  [durable]
  *   Prospective ──pre-vote majority──▶ Candidate(epoch+1, voted self)    [durable]
  *   Prospective ──pre-vote lost / election timeout──▶ Follower (leader known) or Unattached
  *   Candidate ──vote majority──▶ Leader (appends a LeaderChangeMessage)  [durable]
