@@ -11,6 +11,7 @@ const PURE_MODULES = [
   'broker/src/producer-state/**/*.ts',
   'broker/src/group/**/*.ts',
   'broker/src/metadata/**/*.ts',
+  'broker/src/raft/**/*.ts',
   'broker/src/config/**/*.ts',
   'broker/src/controller/**/*.ts',
   'broker/src/log/cleaner-plan.ts',
