@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomically } from '../log/atomic-file.js';
 import { StorageError } from '../log/storage-error.js';
+import { nodeDisk } from '../io/node-disk.js';
 
 export const METADATA_FILE = 'fjord-topics.json';
 
@@ -36,7 +37,7 @@ export class TopicMetadataStore {
 
   /** The stored topics, or null when there is no metadata file. */
   async load(): Promise<TopicMetadataRecord[] | null> {
-    const text = await readFileIfExists(this.path, 'the topic metadata', 'Fix the file or its disk and start again.', 'utf8');
+    const text = await readFileIfExists(nodeDisk, this.path, 'the topic metadata', 'Fix the file or its disk and start again.', 'utf8');
     if (text === null) return null;
     return parseTopicMetadata(text, this.path);
   }
@@ -44,7 +45,7 @@ export class TopicMetadataStore {
   /** Replaces the file with `records`; waits for earlier writes, but not for their success. */
   write(records: readonly TopicMetadataRecord[]): Promise<void> {
     const text = JSON.stringify(records, null, 1);
-    const write = this.writes.then(() => writeFileAtomically(this.path, text));
+    const write = this.writes.then(() => writeFileAtomically(nodeDisk, this.path, text));
     this.writes = write.catch(() => undefined);
     return write;
   }

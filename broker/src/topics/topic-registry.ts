@@ -16,9 +16,11 @@ import {
 } from '../log/partition-dir.js';
 import {
   parseCleanupPolicy,
+  NODE_LOG_IO,
   PartitionLog,
   STORAGE_RETRY_BACKOFF_MS,
   type LogConfig,
+  type LogIo,
   type PartitionLogEvents,
 } from '../log/partition-log.js';
 import { errorCode, StorageError } from '../log/storage-error.js';
@@ -126,13 +128,15 @@ export class TopicRegistry {
     readonly logDir: string,
     private readonly config: BrokerConfig,
     private readonly logger: Logger,
+    /** The partition logs' disk and scheduler ports (broker.ts passes the node adapters). */
+    private readonly logIo: LogIo,
   ) {
     this.tailCacheBudget = new TailCacheBudget(config.logTailCacheBytes);
     this.store = new TopicMetadataStore(logDir);
   }
 
-  static async open(logDir: string, config: BrokerConfig, logger: Logger): Promise<TopicRegistry> {
-    const registry = new TopicRegistry(logDir, config, logger);
+  static async open(logDir: string, config: BrokerConfig, logger: Logger, logIo: LogIo = NODE_LOG_IO): Promise<TopicRegistry> {
+    const registry = new TopicRegistry(logDir, config, logger, logIo);
     await mkdir(logDir, { recursive: true });
     await registry.removeTempFiles();
     const records = await registry.store.load();
@@ -397,7 +401,7 @@ export class TopicRegistry {
         made.push(dir);
         await mkdir(dir);
         await writePartitionMetadata(dir, topic.topicId);
-        const log = await PartitionLog.open(dir, logConfig, undefined, this.tailCacheBudget, this.eventsFor(name));
+        const log = await PartitionLog.open(dir, logConfig, undefined, this.tailCacheBudget, this.eventsFor(name), this.logIo);
         opened.push(new Partition(topic, index, 0, log));
       });
     } catch (error) {
@@ -435,7 +439,7 @@ export class TopicRegistry {
         // Written before Fjord recorded topic ids in partition directories (or an operator's recovery).
         await writePartitionMetadata(dir, topic.topicId);
       }
-      return await PartitionLog.open(dir, this.logConfigFor(topic), undefined, this.tailCacheBudget, this.eventsFor(name));
+      return await PartitionLog.open(dir, this.logConfigFor(topic), undefined, this.tailCacheBudget, this.eventsFor(name), this.logIo);
     } catch (error) {
       // A StorageError names the file (inside the partition's directory) already.
       if (error instanceof StorageError) throw error;
