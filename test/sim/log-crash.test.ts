@@ -39,6 +39,10 @@ const EVENTS_PER_STEP_MAX = 12;
 /** A recovery or close that needs more events than this is stuck (a bug in itself). */
 const EVENTS_TO_SETTLE_MAX = 200_000;
 const LEADER_EPOCH = 3;
+const TRACE = process.env['FJORD_SIM_TRACE'] === '1';
+function trace(...parts: unknown[]): void {
+  if (TRACE) console.log(...parts);
+}
 /** Seeds run by default (CI); FJORD_SIM_SEEDS overrides. */
 const DEFAULT_SEEDS = 60;
 
@@ -127,7 +131,10 @@ function logConfig(random: SeededRandom): LogConfig {
 }
 
 async function openLog(world: World, config: LogConfig): Promise<PartitionLog> {
-  return world.settle(PartitionLog.open(DIR, config, world.scheduler, new TailCacheBudget(0), {}, world.io), 'open');
+  const events = { recoveryTruncated: (event: unknown) => trace('recovery cut', JSON.stringify(event)) };
+  const log = await world.settle(PartitionLog.open(DIR, config, world.scheduler, new TailCacheBudget(0), events, world.io), 'open');
+  trace('opened', log.logStartOffset, log.logEndOffset, log.segmentBaseOffsets.join(','));
+  return log;
 }
 
 /** Checks every invariant of the header on a freshly recovered log; returns its batches. */
@@ -201,13 +208,20 @@ async function live(world: World, log: PartitionLog, model: Model, config: LogCo
         const base = baseOffsetOf(stamped);
         model.appended.set(base, [...(model.appended.get(base) ?? []), stamped]);
         void pending.then((result) => {
-          if (result.errorCode === 0) model.acked.set(base, stamped);
+          if (result.errorCode !== 0) return;
+          model.acked.set(base, stamped);
+          // flush.messages=1: the write is fsynced before the append is acknowledged.
+          if (config.flushMessages === 1) model.durableEnd = Math.max(model.durableEnd, base + lastOffsetDeltaOf(stamped) + 1);
         });
       }
     } else if (action < 0.75) {
       const endAtCall = log.highWatermark;
+      trace('flush called at', endAtCall, 'segments', log.segmentBaseOffsets.join(','));
       void log.flush().then(
-        () => (model.durableEnd = Math.max(model.durableEnd, endAtCall)),
+        () => {
+          trace('flush done', endAtCall);
+          model.durableEnd = Math.max(model.durableEnd, endAtCall);
+        },
         () => undefined,
       );
     } else if (action < 0.82 && config.retentionBytes > 0) {
@@ -219,6 +233,7 @@ async function live(world: World, log: PartitionLog, model: Model, config: LogCo
       // A clean close: everything appended before it is durable once it resolves.
       const endAtCall = log.logEndOffset;
       await world.settle(log.close(), 'close');
+      trace('closed', endAtCall);
       model.durableEnd = Math.max(model.durableEnd, endAtCall);
       model.logStartMax = Math.max(model.logStartMax, log.logStartOffset);
       return;
@@ -231,6 +246,7 @@ async function runSeed(seed: number, flaw?: SimDiskFlaw): Promise<void> {
   const random = new SeededRandom(seed);
   const world = new World(random, flaw);
   const config = logConfig(random);
+  trace('config', JSON.stringify(config));
   const model = new Model();
   for (let life = 0; life < LIVES_PER_SEED; life++) {
     const label = `life ${life}`;
@@ -247,8 +263,10 @@ async function runSeed(seed: number, flaw?: SimDiskFlaw): Promise<void> {
       again.forEach((batch, i) => assert.ok(batch.equals(recovered[i]!), `${label}: second recovery differs at batch ${i}`));
     }
     await live(world, log, model, config);
+    trace('crash', life, 'log end', log.logEndOffset, 'durable', model.durableEnd, 'segments', log.segmentBaseOffsets.join(','));
     world.crash();
     if (random.chance(0.4)) {
+      trace('crash during recovery');
       // Power loss in the middle of the next recovery.
       void PartitionLog.open(DIR, config, world.scheduler, new TailCacheBudget(0), {}, world.io).catch(() => undefined);
       await world.run(random.int(60));

@@ -953,14 +953,22 @@ export class PartitionLog {
     });
   }
 
-  /** Waits for queued writes, fsyncs the active segment and records the recovery point. */
+  /**
+   * Waits for queued writes, fsyncs every segment that may hold unsynced bytes below the high
+   * watermark (the active one, and those rolled since whose finalization has not finished: their
+   * fsync runs in the background) and records the recovery point.
+   */
   flush(): Promise<void> {
     return this.serialize(async () => {
       await this.waitIdle();
       if (this.failure !== null || this.state === 'closed') return;
       const endOffset = this.highWater;
       const active = this.activeSegment;
+      // Found by the crash simulation (test/sim/log-crash.test.ts, seed 10): syncing only the
+      // active segment let a flush report offsets durable whose segment had just rolled.
+      const rolled = [...this.finalizingNow].filter((segment) => !segment.deleted && segment !== active);
       try {
+        for (const segment of rolled) await tagged('fsync', segment.logPath, () => segment.sync());
         await tagged('fsync', active.logPath, () => active.sync());
         this.unflushedRecords = 0;
         this.lastFlushMs = this.clock.nowMs();

@@ -61,6 +61,12 @@ export class Segment {
   private opening: Promise<DiskFile> | null = null;
   private refs = 0;
   private mustCreate: boolean;
+  /**
+   * Whether the `.log` file's name is known durable (its folder fsynced since it was created).
+   * A new segment's first `sync` also fsyncs the folder (Kafka's LocalLog.flush does the same):
+   * without it an fsynced segment can vanish at a power loss (found by the crash simulation).
+   */
+  private nameDurable: boolean;
 
   private constructor(
     readonly disk: Disk,
@@ -77,6 +83,7 @@ export class Segment {
     this.indexer = indexer;
     this.writtenBytes = writtenBytes;
     this.mustCreate = mustCreate;
+    this.nameDurable = !mustCreate;
     this.lastModifiedMs = nowMs;
   }
 
@@ -182,6 +189,10 @@ export class Segment {
       await handle.sync();
     } finally {
       this.release();
+    }
+    if (!this.nameDurable) {
+      await this.disk.syncDirectory(this.dir);
+      this.nameDurable = true;
     }
   }
 
