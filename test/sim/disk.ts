@@ -237,6 +237,14 @@ export class SimDisk implements Disk {
     return next;
   }
 
+  /** Names in a folder: current and durable (test inspection; no latency). */
+  entries(dir: string): { current: string[]; durable: string[] } {
+    return {
+      current: [...(this.folders.get(dir)?.keys() ?? [])].sort(),
+      durable: [...(this.durableFolders.get(dir)?.keys() ?? [])].sort(),
+    };
+  }
+
   /** A file's current bytes (test inspection; no latency). */
   peek(path: string): Buffer | undefined {
     const { folder, name } = split(path);

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { baseOffsetOf, lastOffsetDeltaOf } from '../../broker/src/log/batch-header.js';
 import { makeBatch } from '../../broker/src/log/batch-fixture.js';
-import { DEFAULT_LOG_CONFIG, PartitionLog, type LogConfig, type LogIo } from '../../broker/src/log/partition-log.js';
+import { DEFAULT_LOG_CONFIG, PartitionLog, type LogConfig, type LogIo, type PartitionLogEvents } from '../../broker/src/log/partition-log.js';
 import { TailCacheBudget } from '../../broker/src/log/tail-cache.js';
 import { SimDisk, type SimDiskFlaw } from './disk.js';
 import { SeededRandom } from './random.js';
@@ -98,6 +98,11 @@ class World {
 
   /** Power loss: the disk as it comes back. */
   crash(): void {
+    if (TRACE) {
+      const { current, durable } = this.disk.entries(DIR);
+      trace('  current', current.join(' '));
+      trace('  durable', durable.join(' '));
+    }
     this.disk = this.disk.crash(this.random.fork());
   }
 }
@@ -110,6 +115,8 @@ class Model {
   readonly appended = new Map<number, Buffer[]>();
   /** Batches below this offset were acknowledged as durable. */
   durableEnd = 0;
+  /** The log reported a storage failure (and no recovery since): a close then promises nothing. */
+  failed = false;
   /** The highest log start offset the log reported (retention may have moved it). */
   logStartMax = 0;
 
@@ -130,8 +137,19 @@ function logConfig(random: SeededRandom): LogConfig {
   };
 }
 
-async function openLog(world: World, config: LogConfig): Promise<PartitionLog> {
-  const events = { recoveryTruncated: (event: unknown) => trace('recovery cut', JSON.stringify(event)) };
+async function openLog(world: World, config: LogConfig, model: Model): Promise<PartitionLog> {
+  const events: PartitionLogEvents = {
+    recoveryTruncated: (event) => trace('recovery cut', JSON.stringify(event)),
+    storageFailed: (failure) => {
+      trace('storage failed', failure.operation, failure.error.message);
+      model.failed = true;
+    },
+    storageRecovered: () => {
+      trace('storage recovered');
+      model.failed = false;
+    },
+  };
+  model.failed = false;
   const log = await world.settle(PartitionLog.open(DIR, config, world.scheduler, new TailCacheBudget(0), events, world.io), 'open');
   trace('opened', log.logStartOffset, log.logEndOffset, log.segmentBaseOffsets.join(','));
   return log;
@@ -188,7 +206,7 @@ async function checkRecovered(world: World, log: PartitionLog, model: Model, lab
 }
 
 /** One life: appends, flushes, retention, maybe a clean close; then the power goes. */
-async function live(world: World, log: PartitionLog, model: Model, config: LogConfig): Promise<void> {
+async function live(world: World, log: PartitionLog, model: Model, config: LogConfig, faults: boolean): Promise<void> {
   const random = world.random;
   const steps = random.between(1, STEPS_PER_LIFE_MAX);
   for (let step = 0; step < steps; step++) {
@@ -214,7 +232,10 @@ async function live(world: World, log: PartitionLog, model: Model, config: LogCo
           if (config.flushMessages === 1) model.durableEnd = Math.max(model.durableEnd, base + lastOffsetDeltaOf(stamped) + 1);
         });
       }
-    } else if (action < 0.75) {
+    } else if (action < 0.72) {
+      // Time passes (flush.ms, the storage retry backoff).
+      world.scheduler.advance(random.between(1, 1500));
+    } else if (action < 0.77) {
       const endAtCall = log.highWatermark;
       trace('flush called at', endAtCall, 'segments', log.segmentBaseOffsets.join(','));
       void log.flush().then(
@@ -229,12 +250,31 @@ async function live(world: World, log: PartitionLog, model: Model, config: LogCo
         () => (model.logStartMax = Math.max(model.logStartMax, log.logStartOffset)),
         () => undefined,
       );
-    } else if (action < 0.84) {
+    } else if (action < 0.86 && faults) {
+      // A fault on a coming operation: a full disk on a write (the log retries by itself) or an
+      // I/O error on an fsync or a write (the log stays failed until it is reopened).
+      const fault = random.pick([
+        ['writev', 'ENOSPC'],
+        ['writev', 'EIO'],
+        ['sync', 'EIO'],
+        ['syncDirectory', 'EIO'],
+        ['rename', 'ENOSPC'],
+      ] as const);
+      trace('fault', fault.join(' '));
+      world.disk.failNext(fault[0], fault[1], { count: random.between(1, 3) });
+    } else if (action < 0.88) {
       // A clean close: everything appended before it is durable once it resolves.
       const endAtCall = log.logEndOffset;
-      await world.settle(log.close(), 'close');
-      trace('closed', endAtCall);
-      model.durableEnd = Math.max(model.durableEnd, endAtCall);
+      let closed = true;
+      try {
+        await world.settle(log.close(), 'close');
+      } catch (error) {
+        // A storage error during the close (an injected fault): it promises nothing then.
+        trace('close failed', (error as Error).message);
+        closed = false;
+      }
+      trace('closed', endAtCall, closed && !model.failed ? '' : '(failed)');
+      if (closed && !model.failed) model.durableEnd = Math.max(model.durableEnd, endAtCall);
       model.logStartMax = Math.max(model.logStartMax, log.logStartOffset);
       return;
     }
@@ -246,23 +286,24 @@ async function runSeed(seed: number, flaw?: SimDiskFlaw): Promise<void> {
   const random = new SeededRandom(seed);
   const world = new World(random, flaw);
   const config = logConfig(random);
+  const faults = random.chance(0.5);
   trace('config', JSON.stringify(config));
   const model = new Model();
   for (let life = 0; life < LIVES_PER_SEED; life++) {
     const label = `life ${life}`;
-    let log = await openLog(world, config);
+    let log = await openLog(world, config, model);
     const recovered = await checkRecovered(world, log, model, `${label}, recovery`);
     model.forgetFrom(log.logEndOffset);
     model.logStartMax = Math.max(model.logStartMax, log.logStartOffset);
     if (random.chance(0.3)) {
       // Idempotence: power loss right after the recovery, recover again: the same log.
       world.crash();
-      log = await openLog(world, config);
+      log = await openLog(world, config, model);
       const again = await checkRecovered(world, log, model, `${label}, second recovery`);
       assert.equal(again.length, recovered.length, `${label}: a second recovery found ${again.length} batches, the first ${recovered.length}`);
       again.forEach((batch, i) => assert.ok(batch.equals(recovered[i]!), `${label}: second recovery differs at batch ${i}`));
     }
-    await live(world, log, model, config);
+    await live(world, log, model, config, faults);
     trace('crash', life, 'log end', log.logEndOffset, 'durable', model.durableEnd, 'segments', log.segmentBaseOffsets.join(','));
     world.crash();
     if (random.chance(0.4)) {
@@ -273,7 +314,7 @@ async function runSeed(seed: number, flaw?: SimDiskFlaw): Promise<void> {
       world.crash();
     }
   }
-  const log = await openLog(world, config);
+  const log = await openLog(world, config, model);
   await checkRecovered(world, log, model, 'final recovery');
 }
 

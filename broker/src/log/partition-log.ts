@@ -465,6 +465,14 @@ export class PartitionLog {
       .filter((match) => match !== null)
       .map((match) => Number(match[1]))
       .sort((a, b) => a - b);
+    // Segments wholly below the log start offset (a later segment starts at or below it) go
+    // first, unread: retention removed them from the log, and a crash (or a failed checkpoint
+    // write) may have left some of their files behind while later ones are gone, which the
+    // contiguity check below would take for a gap and cut every later segment at (found by the
+    // crash simulation).
+    let firstKept = 0;
+    while (firstKept + 1 < bases.length && bases[firstKept + 1]! <= logStartCheckpoint) firstKept++;
+    for (const base of bases.splice(0, firstKept)) await removeSegmentFiles(disk, dir, base);
     const baseSet = new Set(bases);
     for (const name of names) {
       const match = INDEX_FILE.exec(name);
@@ -956,12 +964,15 @@ export class PartitionLog {
   /**
    * Waits for queued writes, fsyncs every segment that may hold unsynced bytes below the high
    * watermark (the active one, and those rolled since whose finalization has not finished: their
-   * fsync runs in the background) and records the recovery point.
+   * fsync runs in the background) and records the recovery point. Rejects on a failed log.
    */
   flush(): Promise<void> {
     return this.serialize(async () => {
       await this.waitIdle();
-      if (this.failure !== null || this.state === 'closed') return;
+      if (this.state === 'closed') return;
+      // A failed log flushes nothing: saying so (Kafka throws KafkaStorageException) rather than
+      // resolving, which a caller would take for durability (found by the crash simulation).
+      if (this.failure !== null) throw this.failure;
       const endOffset = this.highWater;
       const active = this.activeSegment;
       // Found by the crash simulation (test/sim/log-crash.test.ts, seed 10): syncing only the
@@ -1095,7 +1106,9 @@ export class PartitionLog {
       if (this.failure === null) {
         try {
           await this.writeItems(items);
-          if (this.outage !== null && items.some((item) => item.kind === 'append')) this.endOutage();
+          // Not while failed: a background finalization may have failed during this write
+          // (the crash simulation saw "recovered" reported for a log still failed).
+          if (this.outage !== null && this.failure === null && items.some((item) => item.kind === 'append')) this.endOutage();
         } catch (error) {
           this.markFailed(error);
         }
