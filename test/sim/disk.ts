@@ -99,7 +99,8 @@ class Inode {
     for (let i = 0; i < kept; i++) {
       const change = this.pending[i]!;
       if (change.kind === 'truncate') file.truncate(change.lengthBytes);
-      else if (i === kept - 1 && random.chance(0.5)) file.write(change.position, change.bytes.subarray(0, random.int(change.bytes.length + 1)));
+      else if (i === kept - 1 && random.chance(0.5))
+        file.write(change.position, change.bytes.subarray(0, random.int(change.bytes.length + 1)));
       else file.write(change.position, change.bytes);
     }
     return file.bytes;

@@ -21,7 +21,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { baseOffsetOf, lastOffsetDeltaOf } from '../../broker/src/log/batch-header.js';
 import { makeBatch } from '../../broker/src/log/batch-fixture.js';
-import { DEFAULT_LOG_CONFIG, PartitionLog, type LogConfig, type LogIo, type PartitionLogEvents } from '../../broker/src/log/partition-log.js';
+import {
+  DEFAULT_LOG_CONFIG,
+  PartitionLog,
+  type LogConfig,
+  type LogIo,
+  type PartitionLogEvents,
+} from '../../broker/src/log/partition-log.js';
 import { TailCacheBudget } from '../../broker/src/log/tail-cache.js';
 import { SimDisk, type SimDiskFlaw } from './disk.js';
 import { SeededRandom } from './random.js';
@@ -169,7 +175,10 @@ async function checkRecovered(world: World, log: PartitionLog, model: Model, lab
   const logStart = log.logStartOffset;
   const logEnd = log.logEndOffset;
   assert.ok(logEnd >= model.durableEnd, `${label}: log end ${logEnd} is below the durable end ${model.durableEnd}: durable data lost`);
-  assert.ok(logStart <= Math.max(model.logStartMax, 0) || logStart <= logEnd, `${label}: log start ${logStart} beyond ${model.logStartMax}`);
+  assert.ok(
+    logStart <= Math.max(model.logStartMax, 0) || logStart <= logEnd,
+    `${label}: log start ${logStart} beyond ${model.logStartMax}`,
+  );
   assert.equal(log.highWatermark, logEnd, `${label}: high watermark after recovery`);
   const batches: Buffer[] = [];
   let offset = logStart;
@@ -309,7 +318,11 @@ async function runSeed(seed: number, flaw?: SimDiskFlaw): Promise<void> {
       world.crash();
       log = await openLog(world, config, model);
       const again = await checkRecovered(world, log, model, `${label}, second recovery`);
-      assert.equal(again.length, recovered.length, `${label}: a second recovery found ${again.length} batches, the first ${recovered.length}`);
+      assert.equal(
+        again.length,
+        recovered.length,
+        `${label}: a second recovery found ${again.length} batches, the first ${recovered.length}`,
+      );
       again.forEach((batch, i) => assert.ok(batch.equals(recovered[i]!), `${label}: second recovery differs at batch ${i}`));
     }
     model.adopt(recovered);

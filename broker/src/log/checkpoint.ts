@@ -46,12 +46,6 @@ export async function readCheckpoint(disk: Disk, dir: string, name: string): Pro
   return value;
 }
 
-export async function writeCheckpoint(
-  disk: Disk,
-  dir: string,
-  name: string,
-  offset: number,
-  options?: AtomicWriteOptions,
-): Promise<void> {
+export async function writeCheckpoint(disk: Disk, dir: string, name: string, offset: number, options?: AtomicWriteOptions): Promise<void> {
   await writeFileAtomically(disk, join(dir, name), `0\n${offset}\n`, options);
 }
