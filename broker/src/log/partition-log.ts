@@ -483,6 +483,7 @@ export class PartitionLog {
     let recoverFrom = bases[0] ?? 0;
     for (const base of bases) if (base <= recoveryPoint) recoverFrom = base;
     const segments: Segment[] = [];
+    let removedAfterCut = false;
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const previous = segments[segments.length - 1];
@@ -490,6 +491,7 @@ export class PartitionLog {
         // A gap or overlap (an earlier segment lost its tail): later data cannot be trusted.
         const later = bases.slice(i);
         for (const laterBase of later) await removeSegmentFiles(disk, dir, laterBase);
+        removedAfterCut ||= later.length > 0;
         events.recoveryTruncated?.({
           segmentPath: previous.logPath,
           offset: previous.nextOffset,
@@ -516,6 +518,7 @@ export class PartitionLog {
         const { reason, atBytes, fileBytes } = cut;
         const later = bases.slice(i + 1);
         for (const laterBase of later) await removeSegmentFiles(disk, dir, laterBase);
+        removedAfterCut ||= later.length > 0;
         events.recoveryTruncated?.({
           segmentPath: segment.logPath,
           offset: segment.nextOffset,
@@ -546,6 +549,10 @@ export class PartitionLog {
       io,
     );
     log.openedAfterCleanShutdown = clean;
+    // Segments removed after a cut must stay removed before new batches reuse their offsets
+    // (found by the crash simulation: an unsynced removal came back after the next power loss,
+    // and with it batches under offsets the log had handed out again).
+    if (removedAfterCut) await disk.syncDirectory(dir);
     await log.deleteSegmentsBelowLogStart();
     await log.loadProducerState(log.logEnd);
     if (clean) await removeIfExists(disk, join(dir, CLEAN_SHUTDOWN_MARKER));
@@ -1385,6 +1392,10 @@ export class PartitionLog {
       });
       await segment.truncateTo(position, settings);
       await segment.removeIndexFiles();
+      // The cut is made durable before new batches take the offsets it freed: a power loss must
+      // not bring back the removed batches (or segments) under offsets reassigned since.
+      await segment.sync();
+      await this.io.disk.syncDirectory(this.dir);
       segment.rollBaseMs = segment.sizeBytes > 0 ? this.clock.nowMs() : -1;
       this.logEnd = segment.nextOffset;
       this.highWater = Math.min(this.highWater, this.logEnd);
