@@ -1,6 +1,6 @@
 /**
  * Crash simulation of the partition log on the simulated disk (disk.ts): seeded runs append
- * batches, flush, roll segments, apply retention and close, crash at a random moment (unsynced
+ * batches, flush, roll segments, apply retention, compact (a quarter of the seeds) and close, crash at a random moment (unsynced
  * bytes and folder entries lost, the last write maybe torn), reopen the log on what survived,
  * sometimes crash again in the middle of that recovery, and check after every recovery:
  *
@@ -19,7 +19,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { baseOffsetOf, lastOffsetDeltaOf } from '../../broker/src/log/batch-header.js';
+import { baseOffsetOf, crcMatches, lastOffsetDeltaOf } from '../../broker/src/log/batch-header.js';
 import { makeBatch } from '../../broker/src/log/batch-fixture.js';
 import {
   DEFAULT_LOG_CONFIG,
@@ -29,6 +29,7 @@ import {
   type PartitionLogEvents,
 } from '../../broker/src/log/partition-log.js';
 import { TailCacheBudget } from '../../broker/src/log/tail-cache.js';
+import { buildRecordBatch } from '../../broker/src/protocol/records.js';
 import { SimDisk, type SimDiskFlaw } from './disk.js';
 import { SeededRandom } from './random.js';
 import { replayCommand, seedsToRun } from './seeds.js';
@@ -149,6 +150,9 @@ function logConfig(random: SeededRandom): LogConfig {
     indexIntervalBytes: random.pick([0, 64, 200, 1000]),
     flushMessages: random.pick([1, 4, Number.MAX_SAFE_INTEGER]),
     retentionBytes: random.chance(0.3) ? random.between(1000, 6000) : -1,
+    // A quarter of the seeds compact (keyed records, a small key space); some also delete.
+    cleanupPolicy: random.chance(0.25) ? random.pick([['compact'], ['compact', 'delete']] as const).slice() : ['delete'],
+    minCleanableDirtyRatio: 0.1,
   };
 }
 
@@ -190,12 +194,20 @@ async function checkRecovered(world: World, log: PartitionLog, model: Model, lab
     for (const batch of read.records) {
       const base = baseOffsetOf(batch);
       // The first read may start inside a batch only when the log start is (DeleteRecords).
-      if (first) assert.ok(base <= offset, `${label}: first batch ${base} after the log start ${offset}`);
+      const cleanedGap = offset < log.cleanerCheckpointOffset && base >= offset;
+      if (first) assert.ok(base <= offset || cleanedGap, `${label}: first batch ${base} after the log start ${offset}`);
+      else if (cleanedGap) assert.ok(base >= offset, `${label}: offsets go back in a cleaned segment at ${base}`);
       else assert.equal(base, offset, `${label}: offsets not contiguous: expected ${offset}, found ${base}`);
       first = false;
       const candidates = model.appended.get(base) ?? [];
+      // Below the cleaner checkpoint a batch may be a cleaned version of one appended there: the
+      // same offsets (the cleaner keeps baseOffset and lastOffsetDelta), fewer records, a valid CRC.
+      const cleaned =
+        base < log.cleanerCheckpointOffset &&
+        crcMatches(batch, 0, batch.length) &&
+        candidates.some((candidate) => lastOffsetDeltaOf(candidate) === lastOffsetDeltaOf(batch));
       assert.ok(
-        candidates.some((candidate) => candidate.equals(batch)),
+        cleaned || candidates.some((candidate) => candidate.equals(batch)),
         `${label}: batch at ${base} is not one that was appended there (corrupt or foreign data accepted)`,
       );
       batches.push(Buffer.from(batch));
@@ -207,6 +219,8 @@ async function checkRecovered(world: World, log: PartitionLog, model: Model, lab
     const end = base + lastOffsetDeltaOf(batch) + 1;
     if (end > model.durableEnd || base < logStart) continue;
     const found = batches.find((b) => baseOffsetOf(b) === base);
+    // The cleaner may drop a batch whose records all have later versions (or shrink it).
+    if (base < log.cleanerCheckpointOffset) continue;
     assert.ok(found !== undefined, `${label}: durable batch at ${base} lost (log ${logStart}..${logEnd})`);
     assert.ok(found.equals(batch), `${label}: durable batch at ${base} changed`);
   }
@@ -226,18 +240,27 @@ async function checkRecovered(world: World, log: PartitionLog, model: Model, lab
 /** One life: appends, flushes, retention, maybe a clean close; then the power goes. */
 async function live(world: World, log: PartitionLog, model: Model, config: LogConfig, faults: boolean): Promise<void> {
   const random = world.random;
+  const compacted = config.cleanupPolicy.includes('compact');
   const steps = random.between(1, STEPS_PER_LIFE_MAX);
   for (let step = 0; step < steps; step++) {
     const action = random.next();
     if (action < 0.6) {
       const count = random.between(1, 4);
       for (let i = 0; i < count; i++) {
-        const batch = makeBatch({
-          records: random.between(1, 5),
-          payloadBytes: random.between(1, 300),
-          maxTimestamp: world.scheduler.nowMs(),
-          fill: random.int(256),
-        });
+        const batch = compacted
+          ? buildRecordBatch({
+              timestamp: world.scheduler.nowMs(),
+              records: Array.from({ length: random.between(1, 5) }, () => ({
+                key: `k${random.int(8)}`,
+                value: random.chance(0.1) ? null : Buffer.alloc(random.between(1, 200), random.int(256)),
+              })),
+            })
+          : makeBatch({
+              records: random.between(1, 5),
+              payloadBytes: random.between(1, 300),
+              maxTimestamp: world.scheduler.nowMs(),
+              fill: random.int(256),
+            });
         const pending = log.append(batch, LEADER_EPOCH);
         // append stamps the base offset synchronously; keep what the file should then hold.
         const stamped = Buffer.from(batch);
@@ -268,6 +291,12 @@ async function live(world: World, log: PartitionLog, model: Model, config: LogCo
         () => (model.logStartMax = Math.max(model.logStartMax, log.logStartOffset)),
         () => undefined,
       );
+    } else if (action < 0.84 && compacted) {
+      // (also below, after appends)
+      void log.maybeClean(world.scheduler.nowMs(), { force: random.chance(0.5) }).then(
+        (result) => trace('cleaned', JSON.stringify(result)),
+        (error: unknown) => trace('clean failed', (error as Error).message),
+      );
     } else if (action < 0.86 && faults) {
       // A fault on a coming operation: a full disk on a write (the log retries by itself) or an
       // I/O error on an fsync or a write (the log stays failed until it is reopened).
@@ -295,6 +324,12 @@ async function live(world: World, log: PartitionLog, model: Model, config: LogCo
       if (closed && !model.failed) model.durableEnd = Math.max(model.durableEnd, endAtCall);
       model.logStartMax = Math.max(model.logStartMax, log.logStartOffset);
       return;
+    }
+    if (compacted && random.chance(0.15)) {
+      void log.maybeClean(world.scheduler.nowMs(), { force: true }).then(
+        (result) => trace('cleaned', JSON.stringify(result)),
+        (error: unknown) => trace('clean failed', (error as Error).message),
+      );
     }
     await world.run(random.int(EVENTS_PER_STEP_MAX + 1));
   }
