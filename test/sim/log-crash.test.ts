@@ -52,6 +52,8 @@ function trace(...parts: unknown[]): void {
 }
 /** Seeds run by default (CI); FJORD_SIM_SEEDS overrides. */
 const DEFAULT_SEEDS = 500;
+/** A byte of a fixture batch's payload (after the 61-byte header). */
+const BATCH_FILL_AT = 70;
 
 /** Lets the microtasks queued by the last event (promise continuations) run. */
 function nextTurn(): Promise<void> {
@@ -412,4 +414,34 @@ test('the simulation catches a disk whose fsync does nothing', async () => {
   assert.ok(caught !== null, 'no seed noticed lost unsynced bytes');
   // Either an invariant saw the loss, or recovery refused a checkpoint the lost bytes emptied.
   assert.match(caught.message, /durable|damaged checkpoint/);
+});
+
+test('segments removed behind a recovery cut do not come back after the next power loss', async () => {
+  // Three segments; the second is damaged at its first batch, so recovery empties it and removes
+  // the third. New batches (flush.messages=1: each fsynced before it is acknowledged) refill the
+  // second segment to exactly where the third began. If the removal were not durable, the
+  // third segment would come back after a power loss, contiguous, with its old batches under
+  // offsets the log has handed out again.
+  const random = new SeededRandom(1);
+  const world = new World(random, undefined);
+  const config: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 500, indexIntervalBytes: 0, flushMessages: 1 };
+  const model = new Model();
+  const batch = (fill: number) => makeBatch({ payloadBytes: 39, fill, maxTimestamp: world.scheduler.nowMs() }); // 100 bytes
+  let log = await openLog(world, config, model);
+  for (let i = 0; i < 12; i++) await world.settle(log.append(batch(1), LEADER_EPOCH), 'append');
+  await world.settle(log.close(), 'close');
+  assert.deepEqual(log.segmentBaseOffsets, [0, 5, 10]);
+  world.disk.corrupt(`${DIR}/00000000000000000005.log`, 30, Buffer.from([0xff]));
+  // As after a crash with nothing synced since the start: the whole log is scanned.
+  for (const name of ['.clean-shutdown', 'recovery-point-offset-checkpoint'])
+    await world.settle(world.disk.unlink(`${DIR}/${name}`), 'unlink');
+  await world.settle(world.disk.syncDirectory(DIR), 'sync');
+  log = await openLog(world, config, model);
+  assert.equal(log.logEndOffset, 5);
+  for (let i = 0; i < 5; i++) await world.settle(log.append(batch(2), LEADER_EPOCH), 'append');
+  world.crash();
+  log = await openLog(world, config, model);
+  assert.equal(log.logEndOffset, 10, 'the removed third segment came back');
+  const read = await world.settle(log.read(5, 1 << 20), 'read');
+  assert.ok(read.records.every((record) => record[BATCH_FILL_AT] === 2));
 });
