@@ -24,6 +24,7 @@ import { handlerFor } from './handlers/registry.js';
 import { GroupService } from './group/group-service.js';
 import { ReadBufferPool } from './log/read-buffer-pool.js';
 import { READ_WINDOW_BYTES } from './log/segment.js';
+import { NODE_LOG_IO } from './log/partition-log.js';
 import { systemScheduler } from './io/scheduler.js';
 
 /** Bounds on how often log maintenance (roll, retention, cleaning) wakes up. */
@@ -83,7 +84,7 @@ export class Broker {
 
   private async startWithLock(logDir: string): Promise<void> {
     const { clusterId } = await ensureMetaProperties(logDir, { nodeId: this.config.nodeId, clusterId: this.config.clusterId });
-    const topics = await TopicRegistry.open(logDir, this.config, this.logger);
+    const topics = await TopicRegistry.open(logDir, this.config, this.logger, NODE_LOG_IO);
     const producerIds = await ProducerIdAllocator.open(logDir);
     const groups = await GroupService.open(topics, this.config, this.logger, () => Date.now());
     const advertised = this.config.advertisedListeners[0]!;

@@ -34,6 +34,11 @@ export class SimScheduler implements Scheduler {
     };
   }
 
+  /** A later turn is the next event at the current time, after those already due now. */
+  defer(callback: () => void): void {
+    this.after(0, callback);
+  }
+
   /** Events still pending (cancelled ones excluded). */
   pendingCount(): number {
     return this.heap.filter((e) => !e.cancelled).length;

@@ -34,6 +34,10 @@ class SimulatedScheduler implements Scheduler {
     return () => this.timers.delete(id);
   }
 
+  defer(callback: () => void): void {
+    setImmediate(callback);
+  }
+
   /** When the pending timers fire. */
   pending(): number[] {
     return [...this.timers.values()].map((t) => t.atMs).sort((a, b) => a - b);

@@ -5,6 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, test } from 'node:test';
 import { writeFileAtomically } from './atomic-file.js';
+import { nodeDisk } from '../io/node-disk.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -20,8 +21,8 @@ test('writeFileAtomically replaces the file and leaves no temp file', async () =
   const dir = tempDir();
   const path = join(dir, 'file');
   writeFileSync(path, 'old');
-  await writeFileAtomically(path, 'new');
-  await writeFileAtomically(join(dir, 'other'), Buffer.from([1, 2, 3]), { syncDirectory: false });
+  await writeFileAtomically(nodeDisk, path, 'new');
+  await writeFileAtomically(nodeDisk, join(dir, 'other'), Buffer.from([1, 2, 3]), { syncDirectory: false });
   assert.equal(readFileSync(path, 'utf8'), 'new');
   assert.deepEqual(readdirSync(dir).sort(), ['file', 'other']);
 });
@@ -30,7 +31,7 @@ test('a failed writeFileAtomically leaves the old file and no temp file behind',
   const dir = tempDir();
   // rename() onto a non-empty folder fails after the temp file was written.
   mkdirSync(join(dir, 'target', 'child'), { recursive: true });
-  await assert.rejects(writeFileAtomically(join(dir, 'target'), 'data'));
+  await assert.rejects(writeFileAtomically(nodeDisk, join(dir, 'target'), 'data'));
   assert.deepEqual(readdirSync(dir), ['target']);
   assert.ok(statSync(join(dir, 'target')).isDirectory());
 });

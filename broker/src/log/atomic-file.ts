@@ -6,8 +6,8 @@
  * old file or the complete new one; after the folder's fsync the rename survives a power loss.
  * Leftover `*.tmp` files of a crash are removed when the folder is next opened.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { removeIfExists, writeFully, type Disk } from '../io/disk.js';
 import { errorCode, StorageError } from './storage-error.js';
 
 let tempFileCounter = 0;
@@ -25,51 +25,53 @@ export interface AtomicWriteOptions {
   syncDirectory?: boolean;
 }
 
-export async function writeFileAtomically(path: string, data: Buffer | string, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomically(
+  disk: Disk,
+  path: string,
+  data: Buffer | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const temp = `${path}.${process.pid}-${tempFileCounter++}.tmp`;
   try {
-    const handle = await open(temp, 'w');
+    const handle = await disk.open(temp, 'create');
     try {
-      await handle.writeFile(data);
+      await writeFully(handle, [typeof data === 'string' ? Buffer.from(data) : data], 0);
       if (options.syncFile ?? true) await handle.sync();
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    await disk.rename(temp, path);
   } catch (error) {
     // A full disk must not also leak the temp file.
-    await rm(temp, { force: true }).catch(() => undefined);
+    await removeIfExists(disk, temp).catch(() => undefined);
     throw error;
   }
-  if (options.syncDirectory ?? true) await syncDirectory(dirname(path));
-}
-
-/** fsync of a folder, so the names created, renamed or removed in it are durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  if (options.syncDirectory ?? true) await disk.syncDirectory(dirname(path));
 }
 
 /** Creates an empty file (a marker: only its existence counts) and makes its name durable. */
-export async function createMarkerFile(path: string): Promise<void> {
-  const handle = await open(path, 'w');
+export async function createMarkerFile(disk: Disk, path: string): Promise<void> {
+  const handle = await disk.open(path, 'create');
   await handle.close();
-  await syncDirectory(dirname(path));
+  await disk.syncDirectory(dirname(path));
 }
 
 /**
  * The file's bytes (or text, with `encoding`), or null when it does not exist. Any other error
  * throws a StorageError naming the file, `what` it is, and the operator's `remedy`.
  */
-export async function readFileIfExists(path: string, what: string, remedy: string): Promise<Buffer | null>;
-export async function readFileIfExists(path: string, what: string, remedy: string, encoding: 'utf8'): Promise<string | null>;
-export async function readFileIfExists(path: string, what: string, remedy: string, encoding?: 'utf8'): Promise<Buffer | string | null> {
+export async function readFileIfExists(disk: Disk, path: string, what: string, remedy: string): Promise<Buffer | null>;
+export async function readFileIfExists(disk: Disk, path: string, what: string, remedy: string, encoding: 'utf8'): Promise<string | null>;
+export async function readFileIfExists(
+  disk: Disk,
+  path: string,
+  what: string,
+  remedy: string,
+  encoding?: 'utf8',
+): Promise<Buffer | string | null> {
   try {
-    return encoding === undefined ? await readFile(path) : await readFile(path, encoding);
+    const bytes = await disk.readFile(path);
+    return encoding === undefined ? bytes : bytes.toString(encoding);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return null;
     throw new StorageError(path, `cannot read ${what} (${(error as Error).message})`, remedy, { cause: error });

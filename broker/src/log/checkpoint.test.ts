@@ -6,6 +6,7 @@ import { afterEach, test } from 'node:test';
 import { LOG_START_OFFSET_CHECKPOINT, RECOVERY_POINT_CHECKPOINT, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { DEFAULT_LOG_CONFIG, PartitionLog } from './partition-log.js';
 import { StorageError } from './storage-error.js';
+import { nodeDisk } from '../io/node-disk.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -19,16 +20,16 @@ afterEach(() => {
 
 test('a missing checkpoint reads as absent; a written one reads back', async () => {
   const dir = tempDir();
-  assert.equal(await readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT), null);
-  await writeCheckpoint(dir, RECOVERY_POINT_CHECKPOINT, 12345);
-  assert.equal(await readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT), 12345);
+  assert.equal(await readCheckpoint(nodeDisk, dir, RECOVERY_POINT_CHECKPOINT), null);
+  await writeCheckpoint(nodeDisk, dir, RECOVERY_POINT_CHECKPOINT, 12345);
+  assert.equal(await readCheckpoint(nodeDisk, dir, RECOVERY_POINT_CHECKPOINT), 12345);
 });
 
 test('a checkpoint that cannot be read fails loudly, naming the file (not "absent")', async () => {
   const dir = tempDir();
   // EISDIR: a read error other than ENOENT, which root cannot bypass (unlike EACCES).
   mkdirSync(join(dir, LOG_START_OFFSET_CHECKPOINT));
-  await assert.rejects(readCheckpoint(dir, LOG_START_OFFSET_CHECKPOINT), (error: unknown) => {
+  await assert.rejects(readCheckpoint(nodeDisk, dir, LOG_START_OFFSET_CHECKPOINT), (error: unknown) => {
     assert.ok(error instanceof StorageError, String(error));
     assert.equal(error.path, join(dir, LOG_START_OFFSET_CHECKPOINT));
     assert.match(error.message, /cannot read checkpoint .*EISDIR/);
@@ -41,7 +42,7 @@ test('a damaged checkpoint fails loudly with what was found', async () => {
   for (const text of ['', '0\n', '1\n5\n', '0\n-3\n', '0\n99999999999999999\n', 'garbage']) {
     writeFileSync(join(dir, RECOVERY_POINT_CHECKPOINT), text);
     await assert.rejects(
-      readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT),
+      readCheckpoint(nodeDisk, dir, RECOVERY_POINT_CHECKPOINT),
       /damaged checkpoint: expected "0\\n<offset>\\n"/,
       JSON.stringify(text),
     );

@@ -12,6 +12,7 @@
  * cleaner checkpoint of 0 makes recovery truncate a cleaned segment at its first offset gap).
  */
 import { join } from 'node:path';
+import type { Disk } from '../io/disk.js';
 import { readFileIfExists, writeFileAtomically, type AtomicWriteOptions } from './atomic-file.js';
 import { StorageError } from './storage-error.js';
 
@@ -23,9 +24,10 @@ export const CLEAN_SHUTDOWN_MARKER = '.clean-shutdown';
 const CHECKPOINT_TEXT = /^0\n(\d{1,16})\n$/;
 const SHOWN_CHARS_MAX = 40;
 
-export async function readCheckpoint(dir: string, name: string): Promise<number | null> {
+export async function readCheckpoint(disk: Disk, dir: string, name: string): Promise<number | null> {
   const path = join(dir, name);
   const text = await readFileIfExists(
+    disk,
     path,
     'checkpoint',
     'Fix the file or its disk (permissions, I/O errors) and start again; the partition stays closed until then.',
@@ -44,6 +46,6 @@ export async function readCheckpoint(dir: string, name: string): Promise<number 
   return value;
 }
 
-export async function writeCheckpoint(dir: string, name: string, offset: number, options?: AtomicWriteOptions): Promise<void> {
-  await writeFileAtomically(join(dir, name), `0\n${offset}\n`, options);
+export async function writeCheckpoint(disk: Disk, dir: string, name: string, offset: number, options?: AtomicWriteOptions): Promise<void> {
+  await writeFileAtomically(disk, join(dir, name), `0\n${offset}\n`, options);
 }

@@ -26,8 +26,8 @@
  * (as an empty batch if all its records go): a cleaned segment ends where its group ended, so
  * segments stay contiguous (segment N+1 starts at segment N's last offset + 1).
  */
-import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeIfExists, writeFully, type Disk, type DiskFile } from '../io/disk.js';
 import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, baseOffsetOf, batchSizeBytes, lastOffsetDeltaOf, producerIdOf } from './batch-header.js';
 import { deleteHorizonOf, filterBatch, isControlBatch, readStoredRecords } from './batch-filter.js';
 import { scanBatches } from './recovery.js';
@@ -158,6 +158,7 @@ export interface CleanedGroup {
  * On failure the partial file is removed and the error rethrown; nothing else changed.
  */
 export async function writeCleanedGroup(
+  disk: Disk,
   dir: string,
   group: readonly Segment[],
   map: OffsetMap,
@@ -167,7 +168,7 @@ export async function writeCleanedGroup(
   const groupEnd = group[group.length - 1]!.nextOffset;
   const path = join(dir, offsetFileName(baseOffset, LOG_SUFFIX) + CLEANED_SUFFIX);
   const indexer = new SegmentIndexer(baseOffset, options.settings.indexIntervalBytes, options.settings.segmentIndexBytes);
-  const handle = await open(path, 'w');
+  const handle = await disk.open(path, 'create');
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let written = 0;
@@ -188,7 +189,7 @@ export async function writeCleanedGroup(
     const buffers = pending;
     pending = [];
     pendingBytes = 0;
-    written = await writeAllAt(handle, buffers, written);
+    written = await writeFully(handle, buffers, written);
   };
   try {
     for (const segment of group) {
@@ -220,7 +221,7 @@ export async function writeCleanedGroup(
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);
-    await rm(path, { force: true });
+    await removeIfExists(disk, path);
     throw error;
   }
   await handle.close();
@@ -237,6 +238,7 @@ export type SwapStep = 'written' | 'committed' | 'checkpointed' | 'old-indexes-r
  * next open finishes the swap).
  */
 export async function swapCleanedGroup(
+  disk: Disk,
   dir: string,
   group: readonly Segment[],
   cleanedPath: string,
@@ -247,9 +249,9 @@ export async function swapCleanedGroup(
   const swapPath = join(dir, offsetFileName(baseOffset, LOG_SUFFIX) + SWAP_SUFFIX);
   try {
     onStep?.('written');
-    await rename(cleanedPath, swapPath);
+    await disk.rename(cleanedPath, swapPath);
   } catch (error) {
-    await rm(cleanedPath, { force: true });
+    await removeIfExists(disk, cleanedPath);
     return { committed: false, error };
   }
   try {
@@ -258,9 +260,9 @@ export async function swapCleanedGroup(
     onStep?.('checkpointed');
     for (const segment of group) await segment.removeIndexFiles();
     onStep?.('old-indexes-removed');
-    for (const segment of group) await rm(segment.logPath, { force: true });
+    for (const segment of group) await removeIfExists(disk, segment.logPath);
     onStep?.('old-logs-removed');
-    await rename(swapPath, group[0]!.logPath);
+    await disk.rename(swapPath, group[0]!.logPath);
     onStep?.('in-place');
   } catch (error) {
     return { committed: true, error };
@@ -272,10 +274,10 @@ export async function swapCleanedGroup(
  * Finishes or rolls back swaps interrupted by a crash (see the header). Returns the largest end
  * offset of a finished swap (the cleaner checkpoint must be at least that), or -1.
  */
-export async function recoverInterruptedSwaps(dir: string, settings: IndexSettings): Promise<number> {
-  const names = await readdir(dir);
+export async function recoverInterruptedSwaps(disk: Disk, dir: string, settings: IndexSettings): Promise<number> {
+  const names = await disk.list(dir);
   for (const name of names) {
-    if (name.endsWith(CLEANED_SUFFIX)) await rm(join(dir, name), { force: true });
+    if (name.endsWith(CLEANED_SUFFIX)) await removeIfExists(disk, join(dir, name));
   }
   const swaps = names
     .map((name) => SWAP_FILE.exec(name))
@@ -284,24 +286,24 @@ export async function recoverInterruptedSwaps(dir: string, settings: IndexSettin
     .sort((a, b) => a.baseOffset - b.baseOffset);
   let completedEnd = -1;
   for (const swap of swaps) {
-    const endOffset = await scanCommittedFile(join(dir, swap.name), swap.baseOffset, settings);
+    const endOffset = await scanCommittedFile(disk, join(dir, swap.name), swap.baseOffset, settings);
     for (const name of names) {
       const match = SEGMENT_FILE_ANY.exec(name);
       if (match === null) continue;
       const base = Number(match[1]);
-      if (base >= swap.baseOffset && base < endOffset) await rm(join(dir, name), { force: true });
+      if (base >= swap.baseOffset && base < endOffset) await removeIfExists(disk, join(dir, name));
     }
-    await rename(join(dir, swap.name), join(dir, offsetFileName(swap.baseOffset, LOG_SUFFIX)));
+    await disk.rename(join(dir, swap.name), join(dir, offsetFileName(swap.baseOffset, LOG_SUFFIX)));
     completedEnd = Math.max(completedEnd, endOffset);
   }
   return completedEnd;
 }
 
 /** Next offset of a committed cleaned file; it was fsynced before the commit, so it must be whole. */
-async function scanCommittedFile(path: string, baseOffset: number, settings: IndexSettings): Promise<number> {
-  const handle = await open(path, 'r');
+async function scanCommittedFile(disk: Disk, path: string, baseOffset: number, settings: IndexSettings): Promise<number> {
+  const handle = await disk.open(path, 'read');
   try {
-    const { size } = await handle.stat();
+    const size = await handle.sizeBytes();
     const indexer = new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes);
     let windowBytes = RECOVERY_WINDOW_BYTES;
     while (indexer.sizeBytes < size) {
@@ -333,20 +335,10 @@ export async function earliestDeleteHorizon(segments: readonly Segment[]): Promi
   return earliest;
 }
 
-async function writeAllAt(handle: FileHandle, buffers: Buffer[], position: number): Promise<number> {
-  let chunk = Buffer.concat(buffers);
-  while (chunk.length > 0) {
-    const { bytesWritten } = await handle.write(chunk, 0, chunk.length, position);
-    position += bytesWritten;
-    chunk = chunk.subarray(bytesWritten);
-  }
-  return position;
-}
-
-async function readFullyAt(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
+async function readFullyAt(handle: DiskFile, buf: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < buf.length) {
-    const { bytesRead } = await handle.read(buf, done, buf.length - done, position + done);
+    const bytesRead = await handle.read(buf, done, buf.length - done, position + done);
     if (bytesRead === 0) throw new CleanerError('file shorter than its size');
     done += bytesRead;
   }

@@ -26,7 +26,7 @@ import { link, open, readFile, readlink, rename, rm, unlink } from 'node:fs/prom
 import { createConnection, createServer, type Server } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { syncDirectory } from './atomic-file.js';
+import { nodeDisk } from '../io/node-disk.js';
 import { errorCode, StorageError } from './storage-error.js';
 
 export const LOCK_FILE = '.lock';
@@ -270,7 +270,7 @@ async function removeStaleLock(dir: string, lockPath: string, judgedIno: number,
     await rm(join(dir, owner.socket), { force: true });
   }
   await unlink(aside);
-  await syncDirectory(dir);
+  await nodeDisk.syncDirectory(dir);
 }
 
 async function listenOnSocket(path: string): Promise<Server | null> {

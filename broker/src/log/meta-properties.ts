@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeDisk } from '../io/node-disk.js';
 import { readFileIfExists, writeFileAtomically } from './atomic-file.js';
 import { PARTITION_METADATA_FILE, STRAY_SUFFIX } from './partition-dir.js';
 import { StorageError } from './storage-error.js';
@@ -69,13 +70,13 @@ export function parseMetaProperties(text: string, path: string): MetaProperties 
 
 export async function readMetaProperties(dir: string): Promise<MetaProperties | null> {
   const path = join(dir, META_PROPERTIES_FILE);
-  const text = await readFileIfExists(path, 'meta.properties', 'Fix the file or its disk and start again.', 'utf8');
+  const text = await readFileIfExists(nodeDisk, path, 'meta.properties', 'Fix the file or its disk and start again.', 'utf8');
   if (text === null) return null;
   return parseMetaProperties(text, path);
 }
 
 export async function writeMetaProperties(dir: string, properties: MetaProperties): Promise<void> {
-  await writeFileAtomically(join(dir, META_PROPERTIES_FILE), formatMetaProperties(properties));
+  await writeFileAtomically(nodeDisk, join(dir, META_PROPERTIES_FILE), formatMetaProperties(properties));
 }
 
 /** The first thing in `dir` only a broker writes (topic metadata, a partition directory), or null. */

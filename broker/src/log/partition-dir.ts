@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileIfExists, syncDirectory, writeFileAtomically } from './atomic-file.js';
+import { nodeDisk } from '../io/node-disk.js';
+import { readFileIfExists, writeFileAtomically } from './atomic-file.js';
 import { StorageError } from './storage-error.js';
 
 export const PARTITION_METADATA_FILE = 'partition.metadata';
@@ -62,7 +63,7 @@ export async function listStrayDirs(logDir: string): Promise<string[]> {
 export async function moveAside(logDir: string, name: string): Promise<string> {
   const strayName = `${name}.${randomBytes(16).toString('hex')}${STRAY_SUFFIX}`;
   await rename(join(logDir, name), join(logDir, strayName));
-  await syncDirectory(logDir);
+  await nodeDisk.syncDirectory(logDir);
   return strayName;
 }
 
@@ -78,7 +79,7 @@ function topicIdText(topicIdHex: string): string {
  */
 export async function readPartitionMetadata(dir: string): Promise<string | null> {
   const path = join(dir, PARTITION_METADATA_FILE);
-  const text = await readFileIfExists(path, 'partition metadata', 'Fix the file or its disk and start again.', 'utf8');
+  const text = await readFileIfExists(nodeDisk, path, 'partition metadata', 'Fix the file or its disk and start again.', 'utf8');
   if (text === null) return null;
   const match = /^version: 0\ntopic_id: ([A-Za-z0-9_-]{22})\n?$/.exec(text);
   const bytes = match === null ? null : Buffer.from(match[1]!, 'base64url');
@@ -93,5 +94,5 @@ export async function readPartitionMetadata(dir: string): Promise<string | null>
 }
 
 export async function writePartitionMetadata(dir: string, topicIdHex: string): Promise<void> {
-  await writeFileAtomically(join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${topicIdText(topicIdHex)}\n`);
+  await writeFileAtomically(nodeDisk, join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${topicIdText(topicIdHex)}\n`);
 }

@@ -251,6 +251,30 @@ test('property: reads match a naive model, from the tail cache and from disk', a
   );
 });
 
+test('a segment file left below the log start is removed on open, not taken for a gap that cuts the log', async () => {
+  // Retention removed segments 0..15 and wrote log-start 20; a crash (or a failed delete) left
+  // the first segment's file behind. Recovery must not see 0..5 -> 20.. as a gap and cut at 5.
+  const clock = new ManualClock();
+  const dir = tempDir();
+  const log = await PartitionLog.open(dir, config({ segmentBytes: 500, retentionBytes: 1000 }), clock);
+  for (let i = 0; i < 30; i++) await log.append(makeBatch({ payloadBytes: 39 }), 0); // 100 bytes each
+  const first = join(dir, '00000000000000000000.log');
+  const leftover = readFileSync(first);
+  await log.applyRetention(clock.now);
+  assert.equal(log.logStartOffset, 20);
+  await log.close();
+  writeFileSync(first, leftover);
+  const cuts: RecoveryTruncation[] = [];
+  const reopened = await PartitionLog.open(dir, config({ segmentBytes: 500 }), clock, undefined, {
+    recoveryTruncated: (cut) => cuts.push(cut),
+  });
+  assert.deepEqual(cuts, []);
+  assert.equal(reopened.logStartOffset, 20);
+  assert.equal(reopened.logEndOffset, 30);
+  assert.ok(!readdirSync(dir).includes('00000000000000000000.log'));
+  await reopened.close();
+});
+
 test('retention by bytes moves the log start offset', async () => {
   const clock = new ManualClock();
   const log = await PartitionLog.open(tempDir(), config({ segmentBytes: 500, retentionBytes: 1000 }), clock);

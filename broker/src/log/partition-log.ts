@@ -12,7 +12,7 @@
  * Write path (PERFORMANCE.md C2): `append` does everything synchronously (producer-state check,
  * offset assignment, stamping baseOffset and partitionLeaderEpoch in place, index update) and
  * queues the Buffer. One writer per partition drains the queue: everything queued in an
- * event-loop turn goes out in one writev per segment (setImmediate); appends arriving while a
+ * event-loop turn goes out in one writev per segment (`Scheduler.defer`, setImmediate); appends arriving while a
  * write is in flight go out together in the next one (group commit). fsync follows
  * flush.messages / flush.ms (checked when a write completes). No per-record work: batches are
  * opaque.
@@ -27,9 +27,11 @@
  * failed: appends answer KAFKA_STORAGE_ERROR, reads still serve data below the high watermark;
  * after a full disk it retries by itself (README.md, "Storage failures").
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../io/assert.js';
+import { removeIfExists, type Disk } from '../io/disk.js';
+import { nodeDisk } from '../io/node-disk.js';
+import { systemScheduler, type Scheduler } from '../io/scheduler.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ProducerStateManager, type ProducerBatchInfo } from '../producer-state/producer-state.js';
 import { decodeProducerSnapshot, encodeProducerSnapshot } from '../producer-state/snapshot.js';
@@ -194,6 +196,19 @@ export interface ReadResult {
 export interface Clock {
   nowMs(): number;
 }
+
+/**
+ * The log's I/O ports: every file operation goes through `disk`, and the coalesced write of a
+ * turn's appends is deferred with `scheduler.defer`. The broker passes `NODE_LOG_IO`; the crash
+ * simulation passes a simulated disk (test/sim/disk.ts).
+ */
+export interface LogIo {
+  disk: Disk;
+  scheduler: Pick<Scheduler, 'defer'>;
+}
+
+/** The default (and the broker's): node:fs and Node's event loop. */
+export const NODE_LOG_IO: LogIo = { disk: nodeDisk, scheduler: systemScheduler };
 
 /** Recovery removed data: a segment cut at its first invalid batch, or segments after a gap. */
 export interface RecoveryTruncation {
@@ -403,6 +418,7 @@ export class PartitionLog {
     cleanerCheckpoint: number,
     tailCacheBudget: TailCacheBudget,
     private readonly events: PartitionLogEvents,
+    private readonly io: LogIo,
   ) {
     assert(segments.length > 0, 'a log has at least one segment');
     this.tailCache = new TailCache(tailCacheBudget);
@@ -424,46 +440,58 @@ export class PartitionLog {
     clock: Clock = systemClock,
     tailCacheBudget: TailCacheBudget = new TailCacheBudget(TAIL_CACHE_BYTES_MAX),
     events: PartitionLogEvents = {},
+    io: LogIo = NODE_LOG_IO,
   ): Promise<PartitionLog> {
     validateLogConfig(config);
-    await mkdir(dir, { recursive: true });
+    const disk = io.disk;
+    await disk.mkdir(dir);
     const settings: IndexSettings = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
     // A crash during a cleaner swap: finish it (committed) or drop the output (see cleaner.ts).
-    const swappedEnd = await recoverInterruptedSwaps(dir, settings);
-    let cleanerCheckpoint = (await readCheckpoint(dir, CLEANER_OFFSET_CHECKPOINT)) ?? 0;
+    const swappedEnd = await recoverInterruptedSwaps(disk, dir, settings);
+    let cleanerCheckpoint = (await readCheckpoint(disk, dir, CLEANER_OFFSET_CHECKPOINT)) ?? 0;
     if (swappedEnd > cleanerCheckpoint) {
       cleanerCheckpoint = swappedEnd;
-      await writeCheckpoint(dir, CLEANER_OFFSET_CHECKPOINT, swappedEnd);
+      await writeCheckpoint(disk, dir, CLEANER_OFFSET_CHECKPOINT, swappedEnd);
     }
-    const names = await readdir(dir);
+    const names = await disk.list(dir);
     for (const name of names) {
-      if (name.endsWith('.tmp') || name.endsWith('.deleted')) await rm(join(dir, name), { force: true });
+      if (name.endsWith('.tmp') || name.endsWith('.deleted')) await removeIfExists(disk, join(dir, name));
     }
     const clean = names.includes(CLEAN_SHUTDOWN_MARKER);
-    const logStartCheckpoint = (await readCheckpoint(dir, LOG_START_OFFSET_CHECKPOINT)) ?? 0;
-    const recoveryPoint = (await readCheckpoint(dir, RECOVERY_POINT_CHECKPOINT)) ?? 0;
+    const logStartCheckpoint = (await readCheckpoint(disk, dir, LOG_START_OFFSET_CHECKPOINT)) ?? 0;
+    const recoveryPoint = (await readCheckpoint(disk, dir, RECOVERY_POINT_CHECKPOINT)) ?? 0;
     const bases = names
       .map((name) => SEGMENT_FILE.exec(name))
       .filter((match) => match !== null)
       .map((match) => Number(match[1]))
       .sort((a, b) => a - b);
+    // Segments wholly below the log start offset (a later segment starts at or below it) go
+    // first, unread: retention removed them from the log, and a crash (or a failed checkpoint
+    // write) may have left some of their files behind while later ones are gone, which the
+    // contiguity check below would take for a gap and cut every later segment at (found by the
+    // crash simulation).
+    let firstKept = 0;
+    while (firstKept + 1 < bases.length && bases[firstKept + 1]! <= logStartCheckpoint) firstKept++;
+    for (const base of bases.splice(0, firstKept)) await removeSegmentFiles(disk, dir, base);
     const baseSet = new Set(bases);
     for (const name of names) {
       const match = INDEX_FILE.exec(name);
-      if (match !== null && !baseSet.has(Number(match[1]))) await rm(join(dir, name), { force: true });
+      if (match !== null && !baseSet.has(Number(match[1]))) await removeIfExists(disk, join(dir, name));
     }
     const nowMs = clock.nowMs();
     // Segments from the one holding the recovery point on may hold unsynced bytes: CRC scan.
     let recoverFrom = bases[0] ?? 0;
     for (const base of bases) if (base <= recoveryPoint) recoverFrom = base;
     const segments: Segment[] = [];
+    let removedAfterCut = false;
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i]!;
       const previous = segments[segments.length - 1];
       if (previous !== undefined && base !== previous.nextOffset) {
         // A gap or overlap (an earlier segment lost its tail): later data cannot be trusted.
         const later = bases.slice(i);
-        for (const laterBase of later) await removeSegmentFiles(dir, laterBase);
+        for (const laterBase of later) await removeSegmentFiles(disk, dir, laterBase);
+        removedAfterCut ||= later.length > 0;
         events.recoveryTruncated?.({
           segmentPath: previous.logPath,
           offset: previous.nextOffset,
@@ -476,7 +504,7 @@ export class PartitionLog {
       }
       const needsScan = !clean && base >= recoverFrom;
       let cut: { reason: string; atBytes: number; fileBytes: number } | null = null;
-      const segment = await Segment.load(dir, base, settings, {
+      const segment = await Segment.load(disk, dir, base, settings, {
         trustIndexFiles: !needsScan,
         verifyCrc: needsScan,
         nowMs,
@@ -489,7 +517,8 @@ export class PartitionLog {
       if (cut !== null) {
         const { reason, atBytes, fileBytes } = cut;
         const later = bases.slice(i + 1);
-        for (const laterBase of later) await removeSegmentFiles(dir, laterBase);
+        for (const laterBase of later) await removeSegmentFiles(disk, dir, laterBase);
+        removedAfterCut ||= later.length > 0;
         events.recoveryTruncated?.({
           segmentPath: segment.logPath,
           offset: segment.nextOffset,
@@ -501,7 +530,7 @@ export class PartitionLog {
         break;
       }
     }
-    if (segments.length === 0) segments.push(Segment.create(dir, logStartCheckpoint, settings, nowMs));
+    if (segments.length === 0) segments.push(Segment.create(disk, dir, logStartCheckpoint, settings, nowMs));
     const active = segments[segments.length - 1]!;
     if (active.sizeBytes > 0) {
       const first = active.indexer.firstBatchMaxTimestamp;
@@ -517,11 +546,16 @@ export class PartitionLog {
       cleanerCheckpoint,
       tailCacheBudget,
       events,
+      io,
     );
     log.openedAfterCleanShutdown = clean;
+    // Segments removed after a cut must stay removed before new batches reuse their offsets
+    // (found by the crash simulation: an unsynced removal came back after the next power loss,
+    // and with it batches under offsets the log had handed out again).
+    if (removedAfterCut) await disk.syncDirectory(dir);
     await log.deleteSegmentsBelowLogStart();
     await log.loadProducerState(log.logEnd);
-    if (clean) await rm(join(dir, CLEAN_SHUTDOWN_MARKER), { force: true });
+    if (clean) await removeIfExists(disk, join(dir, CLEAN_SHUTDOWN_MARKER));
     return log;
   }
 
@@ -934,14 +968,25 @@ export class PartitionLog {
     });
   }
 
-  /** Waits for queued writes, fsyncs the active segment and records the recovery point. */
+  /**
+   * Waits for queued writes, fsyncs every segment that may hold unsynced bytes below the high
+   * watermark (the active one, and those rolled since whose finalization has not finished: their
+   * fsync runs in the background) and records the recovery point. Rejects on a failed log.
+   */
   flush(): Promise<void> {
     return this.serialize(async () => {
       await this.waitIdle();
-      if (this.failure !== null || this.state === 'closed') return;
+      if (this.state === 'closed') return;
+      // A failed log flushes nothing: saying so (Kafka throws KafkaStorageException) rather than
+      // resolving, which a caller would take for durability (found by the crash simulation).
+      if (this.failure !== null) throw this.failure;
       const endOffset = this.highWater;
       const active = this.activeSegment;
+      // Found by the crash simulation (test/sim/log-crash.test.ts, seed 10): syncing only the
+      // active segment let a flush report offsets durable whose segment had just rolled.
+      const rolled = [...this.finalizingNow].filter((segment) => !segment.deleted && segment !== active);
       try {
+        for (const segment of rolled) await tagged('fsync', segment.logPath, () => segment.sync());
         await tagged('fsync', active.logPath, () => active.sync());
         this.unflushedRecords = 0;
         this.lastFlushMs = this.clock.nowMs();
@@ -964,7 +1009,7 @@ export class PartitionLog {
       if (this.failure === null) {
         if (!this.changedSinceOpen && (this.openedAfterCleanShutdown || this.sizeBytes === 0)) {
           // The files are as the last clean close left them (or there are none): only the marker.
-          await createMarkerFile(join(this.dir, CLEAN_SHUTDOWN_MARKER));
+          await createMarkerFile(this.io.disk, join(this.dir, CLEAN_SHUTDOWN_MARKER));
         } else {
           // Two fsyncs per partition (a broker may close thousands within its shutdown timeout):
           // the active segment's data, then the folder holding the new marker. Index files and
@@ -979,7 +1024,7 @@ export class PartitionLog {
           await active.writeIndexFiles(unsynced);
           await this.writeSnapshot(this.logEnd, encodeProducerSnapshot(this.producerState.entries()), unsynced);
           if (this.recoveryPoint < active.baseOffset) await this.advanceRecoveryPoint(this.logEnd, { syncDirectory: false });
-          await createMarkerFile(join(this.dir, CLEAN_SHUTDOWN_MARKER));
+          await createMarkerFile(this.io.disk, join(this.dir, CLEAN_SHUTDOWN_MARKER));
         }
       }
       await this.closeAllHandles();
@@ -1001,7 +1046,7 @@ export class PartitionLog {
       this.tailCache.clear();
       this.expireReadAhead(Number.POSITIVE_INFINITY);
       this.state = 'closed';
-      await rm(this.dir, { recursive: true, force: true });
+      await this.io.disk.removeTree(this.dir);
     });
   }
 
@@ -1044,7 +1089,7 @@ export class PartitionLog {
     this.changedSinceOpen = true;
     previous.indexer.onBecomeInactive();
     const settings = { indexIntervalBytes: this.config.indexIntervalBytes, segmentIndexBytes: this.config.segmentIndexBytes };
-    this.segments.push(Segment.create(this.dir, this.logEnd, settings, nowMs));
+    this.segments.push(Segment.create(this.io.disk, this.dir, this.logEnd, settings, nowMs));
     this.openInactive.push(previous);
     this.pendingFinalization.add(previous);
     const snapshot = encodeProducerSnapshot(this.producerState.entries());
@@ -1055,7 +1100,7 @@ export class PartitionLog {
     this.queue.push(item);
     if (!this.writeScheduled && !this.writing) {
       this.writeScheduled = true;
-      setImmediate(() => void this.drain());
+      this.io.scheduler.defer(() => void this.drain());
     }
   }
 
@@ -1068,7 +1113,9 @@ export class PartitionLog {
       if (this.failure === null) {
         try {
           await this.writeItems(items);
-          if (this.outage !== null && items.some((item) => item.kind === 'append')) this.endOutage();
+          // Not while failed: a background finalization may have failed during this write
+          // (the crash simulation saw "recovered" reported for a log still failed).
+          if (this.outage !== null && this.failure === null && items.some((item) => item.kind === 'append')) this.endOutage();
         } catch (error) {
           this.markFailed(error);
         }
@@ -1265,13 +1312,13 @@ export class PartitionLog {
   }
 
   private writeCheckpointInOrder(name: string, offset: number, options?: AtomicWriteOptions): Promise<void> {
-    const write = this.checkpointWrites.then(() => writeCheckpoint(this.dir, name, offset, options));
+    const write = this.checkpointWrites.then(() => writeCheckpoint(this.io.disk, this.dir, name, offset, options));
     this.checkpointWrites = write.catch(() => undefined);
     return write;
   }
 
   private async writeSnapshot(offset: number, snapshot: Buffer, options?: AtomicWriteOptions): Promise<void> {
-    await writeFileAtomically(join(this.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)), snapshot, options);
+    await writeFileAtomically(this.io.disk, join(this.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)), snapshot, options);
   }
 
   // ---- segments, retention, truncation ----------------------------------------------------
@@ -1323,7 +1370,7 @@ export class PartitionLog {
     this.tailCache.clear();
     if (offset <= this.segments[0]!.baseOffset) {
       const removed = this.segments;
-      this.segments = [Segment.create(this.dir, offset, settings, this.clock.nowMs())];
+      this.segments = [Segment.create(this.io.disk, this.dir, offset, settings, this.clock.nowMs())];
       this.openInactive = [];
       for (const segment of removed) await segment.deleteFiles();
       this.logStart = offset;
@@ -1345,6 +1392,10 @@ export class PartitionLog {
       });
       await segment.truncateTo(position, settings);
       await segment.removeIndexFiles();
+      // The cut is made durable before new batches take the offsets it freed: a power loss must
+      // not bring back the removed batches (or segments) under offsets reassigned since.
+      await segment.sync();
+      await this.io.disk.syncDirectory(this.dir);
       segment.rollBaseMs = segment.sizeBytes > 0 ? this.clock.nowMs() : -1;
       this.logEnd = segment.nextOffset;
       this.highWater = Math.min(this.highWater, this.logEnd);
@@ -1441,7 +1492,7 @@ export class PartitionLog {
         await segment.acquire();
         held.push(segment);
       }
-      const cleaned = await writeCleanedGroup(this.dir, group, map, {
+      const cleaned = await writeCleanedGroup(this.io.disk, this.dir, group, map, {
         nowMs,
         deleteRetentionMs: this.config.deleteRetentionMs,
         settings,
@@ -1449,7 +1500,7 @@ export class PartitionLog {
       });
       const groupEnd = group[group.length - 1]!.nextOffset;
       const onStep = this.onCleanerStep ?? undefined;
-      const swap = await swapCleanedGroup(this.dir, group, cleaned.path, () => this.raiseCleanerCheckpoint(groupEnd), onStep);
+      const swap = await swapCleanedGroup(this.io.disk, this.dir, group, cleaned.path, () => this.raiseCleanerCheckpoint(groupEnd), onStep);
       if (swap.error !== null) {
         const error = swap.error instanceof Error ? swap.error : new Error(String(swap.error));
         // After the commit the files no longer match memory: fail the log; open() finishes the swap.
@@ -1457,7 +1508,7 @@ export class PartitionLog {
         throw error;
       }
       this.changedSinceOpen = true;
-      const replacement = Segment.adopt(this.dir, group[0]!.baseOffset, cleaned.indexer, this.clock.nowMs());
+      const replacement = Segment.adopt(this.io.disk, this.dir, group[0]!.baseOffset, cleaned.indexer, this.clock.nowMs());
       replacement.indexer.onBecomeInactive();
       const start = this.segments.indexOf(group[0]!);
       assert(start >= 0 && group.every((segment, i) => this.segments[start + i] === segment), 'cleaned segments are still in place');
@@ -1525,7 +1576,7 @@ export class PartitionLog {
 
   /** Snapshot files as (offset, name), newest first. */
   private async listSnapshots(): Promise<{ offset: number; name: string }[]> {
-    const names = await readdir(this.dir);
+    const names = await this.io.disk.list(this.dir);
     return names
       .map((name) => SNAPSHOT_FILE.exec(name))
       .filter((match) => match !== null)
@@ -1537,7 +1588,7 @@ export class PartitionLog {
     const snapshots = await this.listSnapshots();
     for (let i = 0; i < snapshots.length; i++) {
       const snapshot = snapshots[i]!;
-      if (predicate(snapshot.offset, i === 0)) await rm(join(this.dir, snapshot.name), { force: true });
+      if (predicate(snapshot.offset, i === 0)) await removeIfExists(this.io.disk, join(this.dir, snapshot.name));
     }
   }
 
@@ -1550,7 +1601,7 @@ export class PartitionLog {
     let startOffset = this.segments[0]!.baseOffset;
     this.producerState.clear();
     for (const snapshot of await this.listSnapshots()) {
-      const entries = decodeProducerSnapshot(await readFile(join(this.dir, snapshot.name)));
+      const entries = decodeProducerSnapshot(await this.io.disk.readFile(join(this.dir, snapshot.name)));
       if (entries === null) continue;
       this.producerState.load(entries);
       startOffset = Math.max(snapshot.offset, startOffset);
@@ -1584,8 +1635,8 @@ export class PartitionLog {
   }
 }
 
-async function removeSegmentFiles(dir: string, baseOffset: number): Promise<void> {
+async function removeSegmentFiles(disk: Disk, dir: string, baseOffset: number): Promise<void> {
   for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
-    await rm(join(dir, offsetFileName(baseOffset, suffix)), { force: true });
+    await removeIfExists(disk, join(dir, offsetFileName(baseOffset, suffix)));
   }
 }

@@ -5,9 +5,9 @@
  * Sizes: `indexer.sizeBytes` counts every batch handed to the segment (including batches still
  * queued for the coalesced write); `writtenBytes` counts bytes known to be in the file.
  */
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../io/assert.js';
+import { removeIfExists, writeFully, type Disk, type DiskFile } from '../io/disk.js';
 import { readFileIfExists, writeFileAtomically } from './atomic-file.js';
 import { LOG_OVERHEAD_BYTES, batchSizeBytes, maxTimestampOf } from './batch-header.js';
 import { OffsetIndex } from './offset-index.js';
@@ -20,8 +20,6 @@ import { TimeIndex } from './time-index.js';
 export const READ_WINDOW_BYTES = 1024 * 1024;
 /** Recovery reads the file in windows of this size. */
 export const RECOVERY_WINDOW_BYTES = 8 * 1024 * 1024;
-/** iovecs per writev call (Linux IOV_MAX is 1024). */
-const WRITEV_BUFFERS_MAX = 1024;
 
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
@@ -59,12 +57,19 @@ export class Segment {
    * may leave offset gaps, which recovery then accepts (see recovery.ts).
    */
   offsetGapsAllowed = false;
-  private handle: FileHandle | null = null;
-  private opening: Promise<FileHandle> | null = null;
+  private handle: DiskFile | null = null;
+  private opening: Promise<DiskFile> | null = null;
   private refs = 0;
   private mustCreate: boolean;
+  /**
+   * Whether the `.log` file's name is known durable (its folder fsynced since it was created).
+   * A new segment's first `sync` also fsyncs the folder (Kafka's LocalLog.flush does the same):
+   * without it an fsynced segment can vanish at a power loss (found by the crash simulation).
+   */
+  private nameDurable: boolean;
 
   private constructor(
+    readonly disk: Disk,
     readonly dir: string,
     readonly baseOffset: number,
     indexer: SegmentIndexer,
@@ -78,21 +83,22 @@ export class Segment {
     this.indexer = indexer;
     this.writtenBytes = writtenBytes;
     this.mustCreate = mustCreate;
+    this.nameDurable = !mustCreate;
     this.lastModifiedMs = nowMs;
   }
 
   /** A new, empty segment; the file is created (truncating any leftover) on first use. */
-  static create(dir: string, baseOffset: number, settings: IndexSettings, nowMs: number): Segment {
+  static create(disk: Disk, dir: string, baseOffset: number, settings: IndexSettings, nowMs: number): Segment {
     const indexer = new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes);
-    return new Segment(dir, baseOffset, indexer, 0, true, nowMs);
+    return new Segment(disk, dir, baseOffset, indexer, 0, true, nowMs);
   }
 
   /**
    * A segment for a file written elsewhere (the cleaner's output, now at `<baseOffset>.log`),
    * with the indexes built while writing it. The file handle opens on first use.
    */
-  static adopt(dir: string, baseOffset: number, indexer: SegmentIndexer, nowMs: number): Segment {
-    const segment = new Segment(dir, baseOffset, indexer, indexer.sizeBytes, false, nowMs);
+  static adopt(disk: Disk, dir: string, baseOffset: number, indexer: SegmentIndexer, nowMs: number): Segment {
+    const segment = new Segment(disk, dir, baseOffset, indexer, indexer.sizeBytes, false, nowMs);
     segment.offsetGapsAllowed = true;
     return segment;
   }
@@ -103,6 +109,7 @@ export class Segment {
    * `verifyCrc`, and truncated at the first invalid batch. `onBatch` sees every batch scanned.
    */
   static async load(
+    disk: Disk,
     dir: string,
     baseOffset: number,
     settings: IndexSettings,
@@ -116,18 +123,19 @@ export class Segment {
     },
   ): Promise<Segment> {
     const logPath = join(dir, offsetFileName(baseOffset, LOG_SUFFIX));
-    const info = await stat(logPath);
+    const info = await disk.stat(logPath);
     const segment = new Segment(
+      disk,
       dir,
       baseOffset,
       new SegmentIndexer(baseOffset, settings.indexIntervalBytes, settings.segmentIndexBytes),
       0,
       false,
-      info.mtimeMs,
+      info.modifiedMs,
     );
     segment.offsetGapsAllowed = options.offsetGapsAllowed ?? false;
-    if (options.trustIndexFiles && (await segment.loadIndexFiles(settings, info.size))) return segment;
-    await segment.recover(settings, info.size, options.verifyCrc, options.onTruncate);
+    if (options.trustIndexFiles && (await segment.loadIndexFiles(settings, info.sizeBytes))) return segment;
+    await segment.recover(settings, info.sizeBytes, options.verifyCrc, options.onTruncate);
     return segment;
   }
 
@@ -148,7 +156,7 @@ export class Segment {
   }
 
   /** Takes a reference on the open file handle (opening it if needed); pair with `release`. */
-  async acquire(): Promise<FileHandle> {
+  async acquire(): Promise<DiskFile> {
     if (this.deleted) throw new SegmentDeletedError(this.logPath);
     this.refs++;
     try {
@@ -169,19 +177,7 @@ export class Segment {
   async writeBuffers(buffers: Buffer[]): Promise<void> {
     const handle = await this.acquire();
     try {
-      let position = this.writtenBytes;
-      for (let start = 0; start < buffers.length; start += WRITEV_BUFFERS_MAX) {
-        let chunk = buffers.slice(start, start + WRITEV_BUFFERS_MAX);
-        let chunkBytes = 0;
-        for (const buf of chunk) chunkBytes += buf.length;
-        while (chunkBytes > 0) {
-          const { bytesWritten } = await handle.writev(chunk, position);
-          position += bytesWritten;
-          chunkBytes -= bytesWritten;
-          if (chunkBytes > 0) chunk = dropWritten(chunk, bytesWritten);
-        }
-      }
-      this.writtenBytes = position;
+      this.writtenBytes = await writeFully(handle, buffers, this.writtenBytes);
     } finally {
       this.release();
     }
@@ -193,6 +189,10 @@ export class Segment {
       await handle.sync();
     } finally {
       this.release();
+    }
+    if (!this.nameDurable) {
+      await this.disk.syncDirectory(this.dir);
+      this.nameDurable = true;
     }
   }
 
@@ -278,13 +278,13 @@ export class Segment {
    */
   async writeIndexFiles(options: { syncDirectory?: boolean } = {}): Promise<void> {
     if (this.deleted) return;
-    await writeFileAtomically(this.indexPath, this.indexer.offsetIndex.encode(), { syncDirectory: false });
-    await writeFileAtomically(this.timeIndexPath, this.indexer.timeIndex.encode(), options);
+    await writeFileAtomically(this.disk, this.indexPath, this.indexer.offsetIndex.encode(), { syncDirectory: false });
+    await writeFileAtomically(this.disk, this.timeIndexPath, this.indexer.timeIndex.encode(), options);
   }
 
   async removeIndexFiles(): Promise<void> {
-    await rm(this.indexPath, { force: true });
-    await rm(this.timeIndexPath, { force: true });
+    await removeIfExists(this.disk, this.indexPath);
+    await removeIfExists(this.disk, this.timeIndexPath);
   }
 
   /**
@@ -320,15 +320,15 @@ export class Segment {
   async deleteFiles(): Promise<void> {
     this.deleted = true;
     if (this.refs === 0) await this.closeHandle();
-    await rm(this.logPath, { force: true });
+    await removeIfExists(this.disk, this.logPath);
     await this.removeIndexFiles();
   }
 
-  private fileHandle(): Promise<FileHandle> {
+  private fileHandle(): Promise<DiskFile> {
     if (this.opening === null) {
-      const flags = this.mustCreate ? 'w+' : 'r+';
+      const mode = this.mustCreate ? 'create' : 'readWrite';
       this.mustCreate = false;
-      this.opening = open(this.logPath, flags).then((handle) => {
+      this.opening = this.disk.open(this.logPath, mode).then((handle) => {
         this.handle = handle;
         return handle;
       });
@@ -340,8 +340,8 @@ export class Segment {
   }
 
   private async loadIndexFiles(settings: IndexSettings, logSizeBytes: number): Promise<boolean> {
-    const offsetBytes = await readIndexFile(this.indexPath);
-    const timeBytes = await readIndexFile(this.timeIndexPath);
+    const offsetBytes = await readIndexFile(this.disk, this.indexPath);
+    const timeBytes = await readIndexFile(this.disk, this.timeIndexPath);
     if (offsetBytes === null || timeBytes === null) return false;
     const offsetIndex = OffsetIndex.decode(offsetBytes, this.baseOffset, offsetIndexEntriesMax(settings.segmentIndexBytes), logSizeBytes);
     if (offsetIndex === null) return false;
@@ -501,37 +501,24 @@ export interface PooledReads {
 export type OnBatchContinue = (window: Buffer, at: number, position: number, sizeBytes: number) => boolean;
 
 /** Fills `buf` from `position`; shorter (a view) only at the end of the file. */
-async function readFully(handle: FileHandle, buf: Buffer, position: number): Promise<Buffer> {
+async function readFully(handle: DiskFile, buf: Buffer, position: number): Promise<Buffer> {
   const length = buf.length;
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await handle.read(buf, done, length - done, position + done);
+    const bytesRead = await handle.read(buf, done, length - done, position + done);
     if (bytesRead === 0) return buf.subarray(0, done);
     done += bytesRead;
   }
   return buf;
 }
 
-function dropWritten(buffers: Buffer[], bytes: number): Buffer[] {
-  let skip = bytes;
-  const rest: Buffer[] = [];
-  for (const buf of buffers) {
-    if (skip >= buf.length) {
-      skip -= buf.length;
-      continue;
-    }
-    rest.push(skip > 0 ? buf.subarray(skip) : buf);
-    skip = 0;
-  }
-  return rest;
-}
-
 /**
  * An index file's bytes, or null when it does not exist (it is then rebuilt from the `.log`).
  * Any other error is not "absent": it fails the open, naming the file.
  */
-function readIndexFile(path: string): Promise<Buffer | null> {
+function readIndexFile(disk: Disk, path: string): Promise<Buffer | null> {
   return readFileIfExists(
+    disk,
     path,
     'index file',
     'Fix the file or its disk and start again, or delete the file: it is rebuilt from the .log file.',

@@ -23,7 +23,14 @@ import {
   readPartitionMetadata,
   writePartitionMetadata,
 } from '../log/partition-dir.js';
-import { PartitionLog, STORAGE_RETRY_BACKOFF_MS, type LogConfig, type PartitionLogEvents } from '../log/partition-log.js';
+import {
+  NODE_LOG_IO,
+  PartitionLog,
+  STORAGE_RETRY_BACKOFF_MS,
+  type LogConfig,
+  type LogIo,
+  type PartitionLogEvents,
+} from '../log/partition-log.js';
 import { errorCode, StorageError } from '../log/storage-error.js';
 import { TailCacheBudget } from '../log/tail-cache.js';
 import { ConfigResourceType, configKey, type MetadataChanges, type MetadataImage, type TopicImage } from '../metadata/metadata-image.js';
@@ -59,6 +66,8 @@ export interface LogManagerOptions {
   logger: Logger;
   /** The log config of a topic of `image` (its overrides over the broker's defaults). */
   logConfigFor: (image: MetadataImage, topicName: string) => LogConfig;
+  /** The partition logs' disk and scheduler ports (broker.ts passes the node adapters). */
+  logIo?: LogIo;
 }
 
 export class LogManager {
@@ -82,8 +91,10 @@ export class LogManager {
   private readonly nodeId: number;
   private readonly logger: Logger;
   private readonly logConfigFor: LogManagerOptions['logConfigFor'];
+  private readonly logIo: LogIo;
 
   constructor(options: LogManagerOptions) {
+    this.logIo = options.logIo ?? NODE_LOG_IO;
     this.logDir = options.logDir;
     this.nodeId = options.nodeId;
     this.logger = options.logger;
@@ -145,6 +156,7 @@ export class LogManager {
           undefined,
           this.tailCacheBudget,
           this.eventsFor(name),
+          this.logIo,
         );
         opened.push({ topicId: topic.id, topicName: topic.name, partition, log });
       });
@@ -269,7 +281,14 @@ export class LogManager {
         // Written before Fjord recorded topic ids in partition directories (or an operator's recovery).
         await writePartitionMetadata(dir, topic.id);
       }
-      return await PartitionLog.open(dir, this.logConfigFor(image, topic.name), undefined, this.tailCacheBudget, this.eventsFor(name));
+      return await PartitionLog.open(
+        dir,
+        this.logConfigFor(image, topic.name),
+        undefined,
+        this.tailCacheBudget,
+        this.eventsFor(name),
+        this.logIo,
+      );
     } catch (error) {
       // A StorageError names the file (inside the partition's directory) already.
       if (error instanceof StorageError) throw error;

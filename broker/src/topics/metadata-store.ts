@@ -15,6 +15,7 @@ import { readFileIfExists, writeFileAtomically } from '../log/atomic-file.js';
 import { StorageError } from '../log/storage-error.js';
 import { ConfigResourceType, MetadataImage, MetadataImageError } from '../metadata/metadata-image.js';
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from '../metadata/metadata-record.js';
+import { nodeDisk } from '../io/node-disk.js';
 
 export const METADATA_FILE = 'fjord-topics.json';
 /** The `format` of a records file (a legacy file is a bare array). */
@@ -59,7 +60,7 @@ export class TopicMetadataStore {
 
   /** The stored image, or null when there is no metadata file. */
   async load(): Promise<StoredMetadata | null> {
-    const text = await readFileIfExists(this.path, 'the topic metadata', 'Fix the file or its disk and start again.', 'utf8');
+    const text = await readFileIfExists(nodeDisk, this.path, 'the topic metadata', 'Fix the file or its disk and start again.', 'utf8');
     if (text === null) return null;
     return parseStoredMetadata(text, this.path, this.nodeId);
   }
@@ -67,7 +68,7 @@ export class TopicMetadataStore {
   /** Replaces the file with `image`; waits for earlier writes, but not for their success. */
   write(image: MetadataImage): Promise<void> {
     const text = formatStoredMetadata(image, this.encodings);
-    const write = this.writes.then(() => writeFileAtomically(this.path, text));
+    const write = this.writes.then(() => writeFileAtomically(nodeDisk, this.path, text));
     this.writes = write.catch(() => undefined);
     return write;
   }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readFileIfExists, writeFileAtomically } from '../log/atomic-file.js';
 import { StorageError } from '../log/storage-error.js';
+import { nodeDisk } from '../io/node-disk.js';
 
 /**
  * Hands out producer ids for InitProducerId. Ids are reserved in blocks persisted to the log
@@ -20,7 +21,7 @@ export class ProducerIdAllocator {
   static async open(logDir: string): Promise<ProducerIdAllocator> {
     const allocator = new ProducerIdAllocator(logDir);
     const path = join(logDir, FILE_NAME);
-    const text = await readFileIfExists(path, 'the producer id block', 'Fix the file or its disk and start again.', 'utf8');
+    const text = await readFileIfExists(nodeDisk, path, 'the producer id block', 'Fix the file or its disk and start again.', 'utf8');
     if (text === null) return allocator;
     const saved = parseSaved(text);
     if (saved === null) {
@@ -38,7 +39,7 @@ export class ProducerIdAllocator {
     while (this.next >= this.blockEnd) {
       if (!this.reserving) {
         const nextBlockEnd = this.blockEnd + BLOCK_SIZE;
-        this.reserving = writeFileAtomically(join(this.logDir, FILE_NAME), JSON.stringify({ nextBlockStart: nextBlockEnd })).then(
+        this.reserving = writeFileAtomically(nodeDisk, join(this.logDir, FILE_NAME), JSON.stringify({ nextBlockStart: nextBlockEnd })).then(
           () => {
             this.blockEnd = nextBlockEnd;
             this.reserving = null;

@@ -18,7 +18,7 @@ import { ConfigError } from '../config/config-types.js';
 import { TOPIC_CONFIGS, TOPIC_CONFIG_BY_NAME, validateTopicConfig } from '../config/topic-config.js';
 import { assert } from '../io/assert.js';
 import type { Logger } from '../io/logger.js';
-import { parseCleanupPolicy, type LogConfig, type PartitionLog } from '../log/partition-log.js';
+import { NODE_LOG_IO, parseCleanupPolicy, type LogConfig, type LogIo, type PartitionLog } from '../log/partition-log.js';
 import { errorCode, StorageError } from '../log/storage-error.js';
 import type { TailCacheBudget } from '../log/tail-cache.js';
 import { ConfigResourceType, configKey, MetadataImage, type MetadataChanges } from '../metadata/metadata-image.js';
@@ -87,6 +87,7 @@ export class TopicRegistry {
     readonly logDir: string,
     private readonly config: BrokerConfig,
     private readonly logger: Logger,
+    logIo: LogIo,
   ) {
     this.store = new TopicMetadataStore(logDir, config.nodeId);
     this.logs = new LogManager({
@@ -95,11 +96,12 @@ export class TopicRegistry {
       tailCacheBytes: config.logTailCacheBytes,
       logger,
       logConfigFor: (image, topicName) => logConfigOf(config, image.topicConfigs(topicName)),
+      logIo,
     });
   }
 
-  static async open(logDir: string, config: BrokerConfig, logger: Logger): Promise<TopicRegistry> {
-    const registry = new TopicRegistry(logDir, config, logger);
+  static async open(logDir: string, config: BrokerConfig, logger: Logger, logIo: LogIo = NODE_LOG_IO): Promise<TopicRegistry> {
+    const registry = new TopicRegistry(logDir, config, logger, logIo);
     await mkdir(logDir, { recursive: true });
     await registry.removeTempFiles();
     const stored = await registry.store.load();
