@@ -24,20 +24,8 @@ export interface HostPort {
   port: number;
 }
 
-export interface QuorumConfig {
-  processRoles: ReadonlySet<ProcessRole>;
-  /** Static voters (controller.quorum.voters); empty with a dynamic quorum (bootstrap servers). */
-  voters: readonly QuorumVoter[];
-  bootstrapServers: readonly HostPort[];
-  /** True when neither voters nor bootstrap servers were given: a one-node quorum of this node. */
-  standalone: boolean;
-  controllerListenerNames: readonly string[];
-  /** The listener (from `listeners`) the controller serves Raft and controller RPCs on, if any. */
-  controllerListener: Listener | null;
-  /** The listener brokers use among themselves (inter.broker.listener.name, else the first non-controller one). */
-  interBrokerListenerName: string | null;
-  metadataLogDir: string;
-  brokerRack: string | null;
+/** Raft timing, broker sessions and metadata log limits: numbers taken as they are given. */
+export interface QuorumTimingsAndLimits {
   electionTimeoutMs: number;
   fetchTimeoutMs: number;
   electionBackoffMaxMs: number;
@@ -54,8 +42,24 @@ export interface QuorumConfig {
   metadataSnapshotMaxNewRecordBytes: number;
 }
 
+export interface QuorumConfig extends QuorumTimingsAndLimits {
+  processRoles: ReadonlySet<ProcessRole>;
+  /** Static voters (controller.quorum.voters); empty with a dynamic quorum (bootstrap servers). */
+  voters: readonly QuorumVoter[];
+  bootstrapServers: readonly HostPort[];
+  /** True when neither voters nor bootstrap servers were given: a one-node quorum of this node. */
+  standalone: boolean;
+  controllerListenerNames: readonly string[];
+  /** The listener (from `listeners`) the controller serves Raft and controller RPCs on, if any. */
+  controllerListener: Listener | null;
+  /** The listener brokers use among themselves (inter.broker.listener.name, else the first non-controller one). */
+  interBrokerListenerName: string | null;
+  metadataLogDir: string;
+  brokerRack: string | null;
+}
+
 /** The raw (typed) property values quorum-config reads; broker-config parses and range-checks them. */
-export interface QuorumProperties {
+export interface QuorumProperties extends QuorumTimingsAndLimits {
   nodeId: number;
   processRoles: string[];
   voters: string[];
@@ -66,20 +70,6 @@ export interface QuorumProperties {
   brokerRack: string | null;
   listeners: readonly Listener[];
   logDirs: readonly string[];
-  electionTimeoutMs: number;
-  fetchTimeoutMs: number;
-  electionBackoffMaxMs: number;
-  requestTimeoutMs: number;
-  retryBackoffMs: number;
-  appendLingerMs: number;
-  brokerSessionTimeoutMs: number;
-  brokerHeartbeatIntervalMs: number;
-  initialBrokerRegistrationTimeoutMs: number;
-  metadataLogSegmentBytes: number;
-  metadataMaxRetentionBytes: number;
-  metadataMaxRetentionMs: number;
-  metadataSnapshotMaxIntervalMs: number;
-  metadataSnapshotMaxNewRecordBytes: number;
 }
 
 const ROLES: readonly ProcessRole[] = ['broker', 'controller'];
