@@ -799,14 +799,7 @@ export class QuorumController {
         );
         return next instanceof Map ? { next, changed: resource.configs.filter((c) => c.configOperation !== 1).map((c) => c.name) } : next;
       });
-      if (!('errorCode' in outcome) && !request.validateOnly) records.push(...outcome.records);
-      const failure = 'errorCode' in outcome ? outcome : null;
-      return {
-        errorCode: failure?.errorCode ?? ErrorCode.NONE,
-        errorMessage: failure?.errorMessage ?? null,
-        resourceType: resource.resourceType,
-        resourceName: resource.resourceName,
-      };
+      return resourceResult(resource, outcome, request.validateOnly, records);
     });
     return { records: this.commit(records), response: { responses } };
   }
@@ -823,14 +816,7 @@ export class QuorumController {
         }
         return { next, changed: [...next.keys()] };
       });
-      if (!('errorCode' in outcome) && !request.validateOnly) records.push(...outcome.records);
-      const failure = 'errorCode' in outcome ? outcome : null;
-      return {
-        errorCode: failure?.errorCode ?? ErrorCode.NONE,
-        errorMessage: failure?.errorMessage ?? null,
-        resourceType: resource.resourceType,
-        resourceName: resource.resourceName,
-      };
+      return resourceResult(resource, outcome, request.validateOnly, records);
     });
     return { records: this.commit(records), response: { responses } };
   }
@@ -1301,4 +1287,23 @@ export class QuorumController {
 export function describePartition(p: PartitionState): string {
   const extra = p.leaderRecoveryState === RECOVERED ? '' : ' recovering';
   return `replicas=[${p.replicas.join(',')}] isr=[${p.isr.join(',')}] leader=${p.leader} leaderEpoch=${p.leaderEpoch} partitionEpoch=${p.partitionEpoch}${extra}`;
+}
+
+/** One resource's answer to (Incremental)AlterConfigs; its records are kept unless it failed or only validated. */
+function resourceResult(
+  resource: { resourceType: number; resourceName: string },
+  outcome: { records: MetadataRecord[] } | { errorCode: number; errorMessage: string | null },
+  validateOnly: boolean,
+  records: MetadataRecord[],
+): { errorCode: number; errorMessage: string | null; resourceType: number; resourceName: string } {
+  if ('errorCode' in outcome) {
+    return {
+      errorCode: outcome.errorCode,
+      errorMessage: outcome.errorMessage,
+      resourceType: resource.resourceType,
+      resourceName: resource.resourceName,
+    };
+  }
+  if (!validateOnly) records.push(...outcome.records);
+  return { errorCode: ErrorCode.NONE, errorMessage: null, resourceType: resource.resourceType, resourceName: resource.resourceName };
 }
