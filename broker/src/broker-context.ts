@@ -6,6 +6,7 @@ import type { AppendNotifier } from './topics/append-notifier.js';
 import type { ReadBufferPool } from './log/read-buffer-pool.js';
 import type { GroupService } from './group/group-service.js';
 import type { Scheduler } from './io/scheduler.js';
+import type { ClusterView } from './metadata/cluster-view.js';
 
 /** What handlers may reach: the broker's state and services, no sockets. */
 export interface BrokerContext {
@@ -14,6 +15,8 @@ export interface BrokerContext {
   nodeId: number;
   advertisedHost: string;
   advertisedPort: number;
+  /** The brokers and the controller that Metadata, DescribeCluster and FindCoordinator name. */
+  cluster: ClusterView;
   topics: TopicRegistry;
   producerIds: ProducerIdAllocator;
   appendNotifier: AppendNotifier;

@@ -26,6 +26,7 @@ import { ReadBufferPool } from './log/read-buffer-pool.js';
 import { READ_WINDOW_BYTES } from './log/segment.js';
 import { NODE_LOG_IO } from './log/partition-log.js';
 import { systemScheduler } from './io/scheduler.js';
+import { selfClusterView } from './metadata/cluster-view.js';
 
 /** Bounds on how often log maintenance (roll, retention, cleaning) wakes up. */
 const MAINTENANCE_INTERVAL_MS_MIN = 100;
@@ -94,6 +95,14 @@ export class Broker {
       nodeId: this.config.nodeId,
       advertisedHost: advertised.host,
       advertisedPort: advertised.port,
+      // A standalone node is its own cluster of one; a quorum member will read its image.
+      cluster: selfClusterView(() => ({
+        nodeId: this.config.nodeId,
+        host: this.context.advertisedHost,
+        port: this.context.advertisedPort,
+        rack: this.config.quorum.brokerRack,
+        fenced: false,
+      })),
       topics,
       producerIds,
       appendNotifier: new AppendNotifier(),

@@ -37,9 +37,12 @@ registerHandler<MetadataRequest, MetadataResponseInput>({
       : await describeRequested(broker, request, version);
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null }],
+      brokers: broker.cluster
+        .brokers()
+        .filter((b) => !b.fenced)
+        .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      controllerId: broker.cluster.controllerId(),
       topics,
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
       errorCode: ErrorCode.NONE,

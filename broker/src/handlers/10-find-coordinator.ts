@@ -34,13 +34,10 @@ registerHandler<FindCoordinatorRequest, FindCoordinatorResponseInput>({
 
 function lookup(broker: BrokerContext, keyType: number, key: string) {
   if (keyType === KEY_TYPE_GROUP) {
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      nodeId: broker.nodeId,
-      host: broker.advertisedHost,
-      port: broker.advertisedPort,
-    };
+    // Every group's coordinator is this node until __consumer_offsets has leaders elsewhere.
+    const self = broker.cluster.broker(broker.nodeId);
+    if (self === undefined) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, nodeId: -1, host: '', port: -1 };
+    return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: self.nodeId, host: self.host, port: self.port };
   }
   const [errorCode, errorMessage] =
     keyType === KEY_TYPE_TRANSACTION

@@ -49,8 +49,8 @@ registerHandler<DescribeClusterRequest, DescribeClusterResponseInput>({
       errorMessage: null,
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: broker.advertisedHost, port: broker.advertisedPort, rack: null, isFenced: false }],
+      controllerId: broker.cluster.controllerId(),
+      brokers: broker.cluster.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack, isFenced: b.fenced })),
       clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? CLUSTER_OPERATIONS_ALL : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
