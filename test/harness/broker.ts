@@ -292,12 +292,15 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
   }
 
   let child: ChildProcess | undefined;
+  /** Resolves when the current process's stdout and stderr are closed: everything it printed is in the log. */
+  let outputClosed: Promise<void> = Promise.resolve();
   let stopped = false;
 
   const launch = async (): Promise<void> => {
     appendLog(`\n===== starting ${target} broker on ${bootstrap} =====\n`);
     const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     child = c;
+    outputClosed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     liveChildren.add(c);
     c.stdout?.on('data', (b: Buffer) => appendLog(b.toString('utf8')));
     c.stderr?.on('data', (b: Buffer) => appendLog(b.toString('utf8')));
@@ -342,6 +345,11 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
       c.kill('SIGKILL');
       await waitForExit(c, 10_000);
     }
+    // 'exit' can come before the last of its output: wait for the pipes to close (bounded, in
+    // case a grandchild holds them), so logs() read after stop() or kill9() has everything.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([outputClosed, new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+    clearTimeout(timer);
   };
 
   const cleanupDirs = () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import kafkajs from 'kafkajs';
 import { defaultTarget, startBroker, type BrokerHandle } from '../harness/broker.js';
+import { waitFor } from '../harness/wait.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -70,8 +71,11 @@ test(
     assert.deepEqual(unclean.slice(0, 10), [], `${unclean.length} partitions were not closed cleanly`);
 
     broker = await startBroker({ dataDir });
-    const started = /Fjord broker started (\{.*\})/.exec(broker.logs());
-    assert.ok(started !== null, 'no start-up line');
+    // The start-up line comes through stdout, readiness through the socket: wait for the line.
+    const restarted = broker;
+    const started = await waitFor('the start-up line', () => /Fjord broker started (\{.*\})/.exec(restarted.logs()), {
+      diagnostics: () => restarted.logs().slice(-3000),
+    });
     const fields = JSON.parse(started[1]!) as { partitions: number; partitionsRecovered: number };
     assert.equal(fields.partitions, TOPICS * PARTITIONS_PER_TOPIC + 50);
     assert.equal(fields.partitionsRecovered, 0, 'the start after a clean shutdown recovered partitions');
