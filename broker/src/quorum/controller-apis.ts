@@ -55,6 +55,7 @@ import {
   fetchSnapshotResponseToWire,
   leaderResponseToWire,
   voteFromWire,
+  validInbound,
   voteResponseToWire,
   wireCodecs,
   type Inbound,
@@ -90,6 +91,7 @@ export function controllerHandlers(options: ControllerApisOptions): HandlerRegis
     toWire: (m: RaftResponse | { errorCode: number }) => Out,
   ): Promise<Out> {
     if (!inbound.ok) return toWire({ errorCode: inbound.errorCode });
+    if (!validInbound(inbound.message, node.nodeId)) return toWire({ errorCode: ErrorCode.INVALID_REQUEST });
     const response = await node.handleRequest(inbound.from, inbound.message);
     return toWire(response ?? { errorCode: ErrorCode.REQUEST_TIMED_OUT });
   }

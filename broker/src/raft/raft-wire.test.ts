@@ -32,6 +32,7 @@ import {
   fetchSnapshotResponseToWire,
   leaderResponseToWire,
   requestSpecFor,
+  validInbound,
   voteFromWire,
   voteResponseToWire,
 } from './raft-wire.js';
@@ -253,4 +254,15 @@ test('entries become one batch per run of same-epoch, same-kind entries, and com
   // A partial last batch (a fetch cut short, a torn write) ends the decoding before it.
   const cut = all.subarray(0, all.length - 3);
   assert.deepEqual(batchesToEntries(cut).entries, entries.slice(0, 4));
+});
+
+test('requests outside the ranges the replica assumes are refused before it (INVALID_REQUEST upstream)', () => {
+  const vote = { kind: 'Vote' as const, replicaEpoch: 1, replicaId: 2, lastOffsetEpoch: 0, lastOffset: 0, preVote: false };
+  assert.equal(validInbound(vote, 1), true);
+  assert.equal(validInbound({ ...vote, replicaId: 1 }, 1), false, 'a vote from ourselves');
+  assert.equal(validInbound({ ...vote, lastOffset: -5 }, 1), false);
+  const fetch = { kind: 'Fetch' as const, replicaId: 2, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: 0, maxWaitMs: 0 };
+  assert.equal(validInbound(fetch, 1), true, 'CurrentLeaderEpoch -1 means unknown');
+  assert.equal(validInbound({ ...fetch, fetchOffset: -1 }, 1), false);
+  assert.equal(validInbound({ kind: 'BeginQuorumEpoch', leaderId: 2, leaderEpoch: -3 }, 1), false);
 });

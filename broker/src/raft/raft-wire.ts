@@ -429,6 +429,38 @@ export interface InboundCheck {
 
 export type Inbound<M extends RaftRequest> = { ok: true; from: number; message: M } | { ok: false; errorCode: number };
 
+/**
+ * Field ranges the replica assumes (it asserts on what a correct peer never sends, and a failed
+ * assertion stops the process): offsets, positions, epochs and sizes are never negative, except a
+ * CurrentLeaderEpoch of -1 ("unknown"). A request outside them is INVALID_REQUEST.
+ */
+export function validInbound(message: RaftRequest, selfId: number): boolean {
+  const nonNegative = (...values: number[]) => values.every((v) => Number.isSafeInteger(v) && v >= 0);
+  switch (message.kind) {
+    case 'Vote':
+      return message.replicaId !== selfId && nonNegative(message.replicaEpoch, message.lastOffsetEpoch, message.lastOffset);
+    case 'BeginQuorumEpoch':
+    case 'EndQuorumEpoch':
+      return message.leaderId !== selfId && nonNegative(message.leaderEpoch);
+    case 'Fetch':
+      return (
+        message.replicaId !== selfId &&
+        nonNegative(message.currentLeaderEpoch + 1, message.fetchOffset, message.lastFetchedEpoch, message.maxWaitMs)
+      );
+    case 'FetchSnapshot':
+      return (
+        message.replicaId !== selfId &&
+        nonNegative(
+          message.currentLeaderEpoch + 1,
+          message.snapshotId.endOffset,
+          message.snapshotId.epoch,
+          message.position,
+          message.maxBytes,
+        )
+      );
+  }
+}
+
 function checkCluster(clusterId: string | null, check: InboundCheck): number {
   // Kafka accepts a null cluster id (old clients); a different one is refused.
   return clusterId !== null && clusterId !== check.clusterId ? ErrorCode.INCONSISTENT_CLUSTER_ID : ErrorCode.NONE;
