@@ -4,10 +4,11 @@ SHELL := /bin/bash
 SOURCES := $(shell find broker/src broker/scripts operator/src test bench -name '*.ts' 2>/dev/null)
 SCHEMAS ?= ../shared/kafka-protocol
 
-.PHONY: help run test lint format test-unit test-sim test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy bench bench-smoke bench-profile bench-micro clean
+.PHONY: help run cluster test lint format test-unit test-sim test-integration test-operator test-install deps tools k8s-harness helm lua build gen crds manifests image kind-up deploy bench bench-smoke bench-profile bench-micro clean
 
 help:
 	@echo "make run    start a local Fjord broker on localhost:9092 (data in ./data)"
+	@echo "make cluster  three local nodes with a Raft metadata quorum, localhost:9092-9094 (data in ./data/cluster)"
 	@echo "make test   install everything the tests need, then run the whole suite"
 	@echo "make bench  benchmark Fjord against Apache Kafka (docs/benchmarks.md)"
 	@echo "make lint   ESLint and Prettier (make format rewrites the tree)"
@@ -26,6 +27,10 @@ build: dist/.build-stamp
 
 run: build
 	bin/fjord.js broker --config config/server.properties
+
+# Three nodes with combined roles and a static Raft quorum (docs/cluster.md); Ctrl-C stops all three.
+cluster: build
+	scripts/cluster.sh
 
 # Regenerates the protocol codec from Kafka's JSON schemas (the generated code is committed).
 gen: build

@@ -14,6 +14,10 @@ const PURE_MODULES = [
   'broker/src/raft/**/*.ts',
   'broker/src/config/**/*.ts',
   'broker/src/controller/**/*.ts',
+  // The Raft driver and the controller listener's handlers: ports only (Transport, Scheduler,
+  // the store on the Disk port); quorum-wiring.ts is the one file that picks the adapters.
+  'broker/src/quorum/raft-node.ts',
+  'broker/src/quorum/controller-apis.ts',
   // The partition log: files through the Disk port (broker/src/io/disk.ts), the coalesced write
   // through Scheduler.defer; so the crash simulation (test/sim/log-crash.test.ts) can run it.
   'broker/src/log/**/*.ts',

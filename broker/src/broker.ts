@@ -27,6 +27,7 @@ import { READ_WINDOW_BYTES } from './log/segment.js';
 import { NODE_LOG_IO } from './log/partition-log.js';
 import { systemScheduler } from './io/scheduler.js';
 import { selfClusterView } from './metadata/cluster-view.js';
+import { startQuorum, type QuorumWiring } from './quorum/quorum-wiring.js';
 
 /** Bounds on how often log maintenance (roll, retention, cleaning) wakes up. */
 const MAINTENANCE_INTERVAL_MS_MIN = 100;
@@ -62,6 +63,8 @@ export class Broker {
   context!: BrokerContext;
   boundPorts: number[] = [];
   private lock: DataDirLock | null = null;
+  /** The Raft voter of a real quorum (controller role, not standalone); null otherwise. */
+  quorum: QuorumWiring | null = null;
   /** What stop() is doing (a forced shutdown reports it). */
   private stopStage: 'running' | 'listeners' | 'groups' | 'partitions' | 'http' | 'stopped' = 'running';
 
@@ -116,11 +119,24 @@ export class Broker {
       autoCreateTopic: (name) => this.autoCreateTopic(name),
       failStop: (what, error) => failStop(this.logger, what, error),
     };
-    const dispatcher = new RequestDispatcher(this.context);
+    // Only a voter of a real quorum gets Raft and the CONTROLLER listener's own handler set; a
+    // standalone node (make run, every single-node test) serves every listener as before.
+    const quorum = this.config.quorum;
+    if (!quorum.standalone && quorum.processRoles.has('controller') && quorum.controllerListener !== null) {
+      this.quorum = await startQuorum({
+        config: this.config,
+        clusterId,
+        logger: this.logger,
+        failStop: (what, error) => failStop(this.logger, what, error),
+      });
+    }
+    const dispatcher = new RequestDispatcher(this.context, this.quorum?.brokerHandlers);
     this.dispatcher = dispatcher;
+    const controllerDispatcher = this.quorum === null ? null : new RequestDispatcher(this.context, this.quorum.controllerHandlers);
     for (const listener of this.config.listeners) {
+      const isController = controllerDispatcher !== null && listener.name === quorum.controllerListener?.name;
       const server = new TcpServer(
-        dispatcher,
+        isController ? controllerDispatcher : dispatcher,
         {
           requestSizeBytesMax: this.config.socketRequestMaxBytes,
           inflightRequestsMax: this.config.inflightRequestsPerConnectionMax,
@@ -166,6 +182,8 @@ export class Broker {
     this.ready = false;
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     this.stopStage = 'listeners';
+    // The leader resigns first (EndQuorumEpoch) so the others elect without waiting a timeout.
+    await this.quorum?.close();
     await Promise.all(this.servers.map((server) => server.close()));
     this.stopStage = 'groups';
     await this.context.groups.close();

@@ -286,6 +286,9 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerHandle
     ];
     if (opts.node !== undefined) {
       for (const [k, v] of Object.entries(nodeProps(opts.node, host))) fjordArgs.push('--override', `${k}=${v}`);
+      // Kafka's nodes get the cluster id from kafka-storage.sh format; Fjord's from cluster.id
+      // (meta.properties is written with it on first start and must agree later).
+      fjordArgs.push('--override', `cluster.id=${opts.node.clusterId}`);
     }
     for (const [k, v] of Object.entries(config)) fjordArgs.push('--override', `${k}=${v}`);
     [cmd, args] = fjordCommand(fjordArgs);

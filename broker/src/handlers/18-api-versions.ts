@@ -1,7 +1,7 @@
 import { decodeApiVersionsRequest, type ApiVersionsRequest } from '../protocol/generated/api-versions-request.js';
 import { encodeApiVersionsResponse, type ApiVersionsResponseInput } from '../protocol/generated/api-versions-response.js';
 import { ErrorCode } from '../protocol/error-codes.js';
-import { registerHandler, registeredHandlers } from './registry.js';
+import { brokerHandlers, type ApiHandler, type HandlerRegistry } from './registry.js';
 
 /**
  * ApiVersions (18), v0-4. The key list is computed from the handler registry. Versions above 4
@@ -43,40 +43,47 @@ export function maxApiVersionsVersion(): number {
   return MAX_VERSION;
 }
 
-export function advertisedApiKeys(): { apiKey: number; minVersion: number; maxVersion: number }[] {
-  return registeredHandlers().map((handler) => ({
+export function advertisedApiKeys(
+  registry: HandlerRegistry = brokerHandlers,
+): { apiKey: number; minVersion: number; maxVersion: number }[] {
+  return registry.registered().map((handler) => ({
     apiKey: handler.apiKey,
     minVersion: handler.advertisedMinVersion ?? handler.minVersion,
     maxVersion: handler.maxVersion,
   }));
 }
 
-registerHandler<ApiVersionsRequest, ApiVersionsResponseInput>({
-  apiKey: API_VERSIONS_KEY,
-  name: 'ApiVersions',
-  minVersion: 0,
-  maxVersion: MAX_VERSION,
-  decodeRequest: decodeApiVersionsRequest,
-  encodeResponse: encodeApiVersionsResponse,
-  handle(request, info) {
-    const apiKeys = advertisedApiKeys();
-    if (
-      info.apiVersion >= 3 &&
-      (!SOFTWARE_NAME_PATTERN.test(request.clientSoftwareName) || !SOFTWARE_NAME_PATTERN.test(request.clientSoftwareVersion))
-    ) {
-      return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys, throttleTimeMs: 0 };
-    }
-    return {
-      errorCode: ErrorCode.NONE,
-      apiKeys,
-      throttleTimeMs: 0,
-      supportedFeatures: FEATURES.map(({ name, minVersion, maxVersion }) => ({ name, minVersion, maxVersion })),
-      finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
-      finalizedFeatures: FEATURES.filter((feature) => feature.finalizedLevel > 0).map(({ name, finalizedLevel }) => ({
-        name,
-        minVersionLevel: finalizedLevel,
-        maxVersionLevel: finalizedLevel,
-      })),
-    };
-  },
-});
+/** The ApiVersions handler of `registry`: it advertises exactly the handlers of that registry. */
+export function apiVersionsHandler(registry: HandlerRegistry): ApiHandler<ApiVersionsRequest, ApiVersionsResponseInput> {
+  return {
+    apiKey: API_VERSIONS_KEY,
+    name: 'ApiVersions',
+    minVersion: 0,
+    maxVersion: MAX_VERSION,
+    decodeRequest: decodeApiVersionsRequest,
+    encodeResponse: encodeApiVersionsResponse,
+    handle(request, info) {
+      const apiKeys = advertisedApiKeys(registry);
+      if (
+        info.apiVersion >= 3 &&
+        (!SOFTWARE_NAME_PATTERN.test(request.clientSoftwareName) || !SOFTWARE_NAME_PATTERN.test(request.clientSoftwareVersion))
+      ) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys, throttleTimeMs: 0 };
+      }
+      return {
+        errorCode: ErrorCode.NONE,
+        apiKeys,
+        throttleTimeMs: 0,
+        supportedFeatures: FEATURES.map(({ name, minVersion, maxVersion }) => ({ name, minVersion, maxVersion })),
+        finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
+        finalizedFeatures: FEATURES.filter((feature) => feature.finalizedLevel > 0).map(({ name, finalizedLevel }) => ({
+          name,
+          minVersionLevel: finalizedLevel,
+          maxVersionLevel: finalizedLevel,
+        })),
+      };
+    },
+  };
+}
+
+brokerHandlers.register(apiVersionsHandler(brokerHandlers));

@@ -7,7 +7,7 @@ import { encodeResponseHeader } from '../protocol/generated/response-header.js';
 import { requestHeaderVersion, responseHeaderVersion } from '../protocol/generated/api-keys.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { AssertionError } from '../io/assert.js';
-import { CloseConnection, handlerFor, NO_RESPONSE, type RequestInfo } from './registry.js';
+import { brokerHandlers, CloseConnection, NO_RESPONSE, type HandlerRegistry, type RequestInfo } from './registry.js';
 import { errorResponseBuilder } from './error-responses.js';
 import { API_VERSIONS_KEY, maxApiVersionsVersion } from './18-api-versions.js';
 
@@ -22,7 +22,11 @@ export class RequestDispatcher implements Dispatcher {
   /** Requests received per API key, for /metrics. */
   readonly requestCounts = new Map<number, number>();
 
-  constructor(private readonly broker: BrokerContext) {}
+  constructor(
+    private readonly broker: BrokerContext,
+    /** The handler set this listener serves (the CONTROLLER listener has its own). */
+    private readonly handlers: HandlerRegistry = brokerHandlers,
+  ) {}
 
   dispatch(frame: Buffer, connection: ConnectionInfo): DispatchOutcome | Promise<DispatchOutcome> {
     if (frame.length < 8) return { kind: 'close', reason: `request of ${frame.length} bytes is too short for a header` };
@@ -32,7 +36,7 @@ export class RequestDispatcher implements Dispatcher {
     if (apiKey === API_VERSIONS_KEY && apiVersion > maxApiVersionsVersion()) {
       return { kind: 'response', chunks: unsupportedApiVersionsResponse(correlationId) };
     }
-    const handler = handlerFor(apiKey);
+    const handler = this.handlers.handlerFor(apiKey);
     if (handler) this.requestCounts.set(apiKey, (this.requestCounts.get(apiKey) ?? 0) + 1);
     if (!handler) return { kind: 'close', reason: `unknown or unsupported API key ${apiKey}` };
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {

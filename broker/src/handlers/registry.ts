@@ -47,18 +47,41 @@ export interface ApiHandler<Request = unknown, Response = unknown> {
   ): Response | NoResponse | CloseConnection | Promise<Response | NoResponse | CloseConnection>;
 }
 
-const handlers = new Map<number, ApiHandler>();
+/**
+ * A set of handlers, one per API key. The broker listeners use the default set below (every
+ * handler file registers itself into it); the CONTROLLER listener of a real quorum serves its own
+ * set (quorum/controller-apis.ts, Kafka's ControllerApis), each with an ApiVersions computed from
+ * the set it belongs to.
+ */
+export class HandlerRegistry {
+  private readonly handlers = new Map<number, ApiHandler>();
+
+  register<Request, Response>(handler: ApiHandler<Request, Response>): void {
+    assert(!this.handlers.has(handler.apiKey), `API key ${handler.apiKey} registered twice`);
+    assert(handler.minVersion <= handler.maxVersion, `bad version range for ${handler.name}`);
+    this.handlers.set(handler.apiKey, handler as ApiHandler);
+  }
+
+  handlerFor(apiKey: number): ApiHandler | undefined {
+    return this.handlers.get(apiKey);
+  }
+
+  registered(): ApiHandler[] {
+    return [...this.handlers.values()].sort((a, b) => a.apiKey - b.apiKey);
+  }
+}
+
+/** The broker listener's handlers. */
+export const brokerHandlers = new HandlerRegistry();
 
 export function registerHandler<Request, Response>(handler: ApiHandler<Request, Response>): void {
-  assert(!handlers.has(handler.apiKey), `API key ${handler.apiKey} registered twice`);
-  assert(handler.minVersion <= handler.maxVersion, `bad version range for ${handler.name}`);
-  handlers.set(handler.apiKey, handler as ApiHandler);
+  brokerHandlers.register(handler);
 }
 
 export function handlerFor(apiKey: number): ApiHandler | undefined {
-  return handlers.get(apiKey);
+  return brokerHandlers.handlerFor(apiKey);
 }
 
 export function registeredHandlers(): ApiHandler[] {
-  return [...handlers.values()].sort((a, b) => a.apiKey - b.apiKey);
+  return brokerHandlers.registered();
 }

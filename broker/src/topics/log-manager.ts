@@ -64,6 +64,11 @@ export interface LogManagerOptions {
   nodeId: number;
   tailCacheBytes: number;
   logger: Logger;
+  /**
+   * Partition-named folders that are not partition logs and must never be set aside as stray:
+   * the KRaft metadata log (`__cluster_metadata-0`) when this node is a voter of a real quorum.
+   */
+  reservedDirs?: readonly string[];
   /** The log config of a topic of `image` (its overrides over the broker's defaults). */
   logConfigFor: (image: MetadataImage, topicName: string) => LogConfig;
   /** The partition logs' disk and scheduler ports (broker.ts passes the node adapters). */
@@ -92,8 +97,10 @@ export class LogManager {
   private readonly logger: Logger;
   private readonly logConfigFor: LogManagerOptions['logConfigFor'];
   private readonly logIo: LogIo;
+  private readonly reservedDirs: ReadonlySet<string>;
 
   constructor(options: LogManagerOptions) {
+    this.reservedDirs = new Set(options.reservedDirs ?? []);
     this.logIo = options.logIo ?? NODE_LOG_IO;
     this.logDir = options.logDir;
     this.nodeId = options.nodeId;
@@ -310,6 +317,7 @@ export class LogManager {
     const dirs = await listPartitionDirs(this.logDir);
     const strays: string[] = [];
     for (const entry of dirs) {
+      if (this.reservedDirs.has(entry.name)) continue;
       const topic = image.topic(entry.topic);
       let reason: string | null = null;
       if (topic === undefined) reason = `no topic '${entry.topic}' in ${METADATA_FILE}`;

@@ -97,6 +97,8 @@ export class TopicRegistry {
       logger,
       logConfigFor: (image, topicName) => logConfigOf(config, image.topicConfigs(topicName)),
       logIo,
+      // A voter of a real quorum keeps its Raft log here when metadata.log.dir is the data dir.
+      reservedDirs: config.quorum.standalone ? [] : ['__cluster_metadata-0'],
     });
   }
 
