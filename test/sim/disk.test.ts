@@ -7,27 +7,7 @@ import { test } from 'node:test';
 import { writeFully } from '../../broker/src/io/disk.js';
 import { SimDisk } from './disk.js';
 import { SeededRandom } from './random.js';
-import { SimScheduler } from './sim-scheduler.js';
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Runs the simulated events until `promise` settles. */
-async function settle<T>(scheduler: SimScheduler, promise: Promise<T>): Promise<T> {
-  let done = false;
-  const tracked = promise.finally(() => (done = true));
-  tracked.catch(() => undefined);
-  for (;;) {
-    await nextTurn();
-    if (done) return tracked;
-    if (!scheduler.runNext()) {
-      await nextTurn();
-      if (done) return tracked;
-      throw new Error('nothing scheduled and the operation did not settle');
-    }
-  }
-}
+import { nextTurn, settle, SimScheduler } from './sim-scheduler.js';
 
 function newDisk(seed = 1): { disk: SimDisk; scheduler: SimScheduler } {
   const scheduler = new SimScheduler();

@@ -33,7 +33,7 @@ import { buildRecordBatch } from '../../broker/src/protocol/records.js';
 import { SimDisk, type SimDiskFlaw } from './disk.js';
 import { SeededRandom } from './random.js';
 import { replayCommand, seedsToRun } from './seeds.js';
-import { SimScheduler } from './sim-scheduler.js';
+import { nextTurn, SimScheduler } from './sim-scheduler.js';
 
 const TEST_FILE = 'dist/test/sim/log-crash.test.js';
 const DIR = '/data/topic-0';
@@ -56,9 +56,6 @@ const DEFAULT_SEEDS = 500;
 const BATCH_FILL_AT = 70;
 
 /** Lets the microtasks queued by the last event (promise continuations) run. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 class World {
   readonly scheduler = new SimScheduler();

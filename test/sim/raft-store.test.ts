@@ -11,31 +11,11 @@ import { RaftStore, QUORUM_STATE_FILE, quorumStateFromJson, segmentFileName } fr
 import type { RaftEntry } from '../../broker/src/raft/raft-messages.js';
 import { SimDisk } from './disk.js';
 import { SeededRandom } from './random.js';
-import { SimScheduler } from './sim-scheduler.js';
+import { nextTurn, settle, SimScheduler } from './sim-scheduler.js';
 import { replayCommand, seedsToRun } from './seeds.js';
 
 const DIR = '/meta';
 const LOG_DIR = `${DIR}/__cluster_metadata-0`;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Runs the simulated events until `promise` settles. */
-async function settle<T>(scheduler: SimScheduler, promise: Promise<T>): Promise<T> {
-  let done = false;
-  const tracked = promise.finally(() => (done = true));
-  tracked.catch(() => undefined);
-  for (;;) {
-    await nextTurn();
-    if (done) return tracked;
-    if (!scheduler.runNext()) {
-      await nextTurn();
-      if (done) return tracked;
-      throw new Error('nothing scheduled and the operation did not settle');
-    }
-  }
-}
 
 function entries(from: number, count: number, epoch: number): RaftEntry[] {
   return Array.from({ length: count }, (_, i) => ({ offset: from + i, epoch, payload: Buffer.from(`record-${from + i}`) }));

@@ -123,3 +123,28 @@ export class SimScheduler implements Scheduler {
     return top;
   }
 }
+
+/** One turn of the real event loop: lets the promises a simulated event released run. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Drives async code that runs on simulated time (a simulated disk, the log): runs simulated
+ * events, one per real turn, until `promise` settles; fails when nothing is scheduled and it
+ * still has not (it would never settle).
+ */
+export async function settle<T>(scheduler: SimScheduler, promise: Promise<T>): Promise<T> {
+  let done = false;
+  const tracked = promise.finally(() => (done = true));
+  tracked.catch(() => undefined);
+  for (;;) {
+    await nextTurn();
+    if (done) return tracked;
+    if (!scheduler.runNext()) {
+      await nextTurn();
+      if (done) return tracked;
+      throw new Error('nothing scheduled and the operation did not settle');
+    }
+  }
+}
