@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadBrokerConfig, type BrokerConfig } from './config/broker-config.js';
 import { ConfigError } from './config/config-types.js';
+import { unsupportedRolesReason } from './config/quorum-config.js';
 import { createLogger } from './io/logger.js';
 import { Broker, formatDataDirectory, SHUTDOWN_MS_PER_PARTITION } from './broker.js';
 
@@ -88,6 +89,8 @@ async function runFormat(args: string[]): Promise<void> {
 function runBroker(args: string[]): Promise<void> {
   const { configPath, overrides } = parseConfigArgs(args);
   const config = loadConfig(configPath, overrides);
+  const unsupported = unsupportedRolesReason(config.quorum);
+  if (unsupported !== null) fail(unsupported);
   const logger = createLogger();
   for (const warning of config.warnings) logger.warn(warning);
   const broker = new Broker(config, logger);

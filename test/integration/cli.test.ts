@@ -29,6 +29,30 @@ test('fjord broker: a missing config file is a clear error', () => {
   assert.match(result.stderr, /cannot read config file \/nonexistent\/server\.properties/);
 });
 
+test('fjord broker: a broker-only or controller-only node is refused with a clear reason (combined nodes only, for now)', () => {
+  const quorum = [
+    '--override',
+    'controller.quorum.voters=1@localhost:19093,2@localhost:29093,3@localhost:39093',
+    '--override',
+    'controller.listener.names=CONTROLLER',
+  ];
+  const brokerOnly = fjord(['broker', '--override', 'node.id=4', '--override', 'process.roles=broker', ...quorum]);
+  assert.equal(brokerOnly.status, 2, brokerOnly.stderr);
+  assert.match(brokerOnly.stderr, /process\.roles=broker is not supported by Fjord yet: nodes run with both roles/);
+  const controllerOnly = fjord([
+    'broker',
+    '--override',
+    'node.id=1',
+    '--override',
+    'process.roles=controller',
+    '--override',
+    'listeners=CONTROLLER://localhost:19093',
+    ...quorum,
+  ]);
+  assert.equal(controllerOnly.status, 2, controllerOnly.stderr);
+  assert.match(controllerOnly.stderr, /process\.roles=controller is not supported by Fjord yet/);
+});
+
 test('fjord: an unknown command prints usage and exits with status 2', () => {
   const result = fjord(['brokr']);
   assert.equal(result.status, 2);

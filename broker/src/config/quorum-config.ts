@@ -197,3 +197,15 @@ function parseHostPort(property: string, item: string): HostPort {
   if (port < 1 || port > 65535) throw new ConfigError(property, `port ${port} is out of range`);
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
+
+/**
+ * Why this node's roles cannot run yet, or null. Only combined nodes (broker,controller) run:
+ * a broker-only node would have to fetch the metadata log as an observer, and a controller-only
+ * node must serve no client listener — neither exists yet (docs/cluster.md), and starting either
+ * as a standalone broker would look like a cluster member while being a stranger.
+ */
+export function unsupportedRolesReason(quorum: QuorumConfig): string | null {
+  if (quorum.processRoles.has('broker') && quorum.processRoles.has('controller')) return null;
+  const roles = [...quorum.processRoles].join(',');
+  return `process.roles=${roles} is not supported by Fjord yet: nodes run with both roles (process.roles=broker,controller); separate broker and controller nodes come with observers of the metadata quorum (docs/cluster.md)`;
+}
