@@ -56,6 +56,8 @@ export class Broker {
   private servers: TcpServer[] = [];
   private http: AdminHttpServer | null = null;
   private dispatcher: RequestDispatcher | null = null;
+  /** Serves the CONTROLLER listener of a quorum member (null on a standalone node). */
+  private controllerDispatcher: RequestDispatcher | null = null;
   private ready = false;
   httpPort: number | null = null;
   private maintenanceTimer: NodeJS.Timeout | null = null;
@@ -133,6 +135,7 @@ export class Broker {
     const dispatcher = new RequestDispatcher(this.context, this.quorum?.brokerHandlers);
     this.dispatcher = dispatcher;
     const controllerDispatcher = this.quorum === null ? null : new RequestDispatcher(this.context, this.quorum.controllerHandlers);
+    this.controllerDispatcher = controllerDispatcher;
     for (const listener of this.config.listeners) {
       const isController = controllerDispatcher !== null && listener.name === quorum.controllerListener?.name;
       const server = new TcpServer(
@@ -299,6 +302,15 @@ export class Broker {
         type: 'counter',
         values: [...(this.dispatcher?.requestCounts ?? new Map<number, number>())].map(([apiKey, count]) => ({
           labels: { api: handlerFor(apiKey)?.name ?? String(apiKey) },
+          value: count,
+        })),
+      },
+      {
+        name: 'fjord_controller_requests_total',
+        help: 'Requests received on the CONTROLLER listener (Raft and controller APIs), by API.',
+        type: 'counter',
+        values: [...(this.controllerDispatcher?.requestCounts ?? new Map<number, number>())].map(([apiKey, count]) => ({
+          labels: { api: this.quorum?.controllerHandlers.handlerFor(apiKey)?.name ?? String(apiKey) },
           value: count,
         })),
       },

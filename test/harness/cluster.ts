@@ -12,6 +12,8 @@ export interface ClusterOptions {
   nodes: number;
   /** Extra properties for every node. */
   config?: Record<string, string>;
+  /** Extra properties for one node (by node id, 1..nodes), over `config`. */
+  nodeConfig?: (nodeId: number) => Record<string, string>;
   startTimeoutMs?: number;
 }
 
@@ -38,7 +40,7 @@ export async function startCluster(options: ClusterOptions): Promise<ClusterHand
     ports.map((p, i) =>
       startBroker({
         target: options.target,
-        config: options.config,
+        config: { ...options.config, ...options.nodeConfig?.(i + 1) },
         startTimeoutMs: options.startTimeoutMs,
         node: { nodeId: i + 1, port: p.port, controllerPort: p.controllerPort, clusterId, voters },
       }),

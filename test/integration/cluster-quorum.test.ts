@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type ClusterHandle } from '../harness/cluster.js';
-import { defaultTarget } from '../harness/broker.js';
+import { defaultTarget, freePort } from '../harness/broker.js';
 import { runTool } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 import { KafkaConnection } from '../../broker/src/client/kafka-connection.js';
@@ -66,8 +66,16 @@ describe(`metadata quorum of 3 ${defaultTarget()} processes`, () => {
   const bootstrapServer = () => ['--bootstrap-server', cluster.bootstrap];
   const diagnostics = () => cluster.logs().slice(-20_000);
 
+  // Fjord's /metrics per node (the CONTROLLER listener's request counts are checked below).
+  const httpPorts = new Map<number, number>();
   before(async () => {
-    cluster = await startCluster({ target: defaultTarget(), nodes: 3 });
+    if (defaultTarget() === 'fjord') for (const id of [1, 2, 3]) httpPorts.set(id, await freePort());
+    cluster = await startCluster({
+      target: defaultTarget(),
+      nodes: 3,
+      nodeConfig: (id): Record<string, string> =>
+        httpPorts.has(id) ? { 'fjord.http.port': String(httpPorts.get(id)), 'fjord.http.host': '127.0.0.1' } : {},
+    });
   });
   after(async () => {
     await cluster?.stop();
@@ -96,6 +104,27 @@ describe(`metadata quorum of 3 ${defaultTarget()} processes`, () => {
     assert.deepEqual(rows.map((r) => r.nodeId).sort(), [1, 2, 3]);
     assert.equal(rows.filter((r) => r.status === 'Leader').length, 1);
     assert.equal(rows.find((r) => r.status === 'Leader')!.nodeId, status.leaderId);
+  });
+
+  test("the leader's /metrics counts the followers' Fetch requests on its CONTROLLER listener", async (t) => {
+    if (defaultTarget() !== 'fjord') return t.skip('Fjord metrics');
+    const status = await waitFor(
+      'a leader',
+      async () => {
+        const s = await describeStatus(bootstrapServer());
+        return s.leaderId >= 1 ? s : null;
+      },
+      { timeoutMs: QUORUM_WAIT_MS, diagnostics },
+    );
+    await waitFor(
+      `fjord_controller_requests_total{api="Fetch"} on leader ${status.leaderId}`,
+      async () => {
+        const metrics = await (await fetch(`http://127.0.0.1:${httpPorts.get(status.leaderId)}/metrics`)).text();
+        const m = /^fjord_controller_requests_total\{api="Fetch"\} (\d+)$/m.exec(metrics);
+        return m !== null && Number(m[1]) > 0;
+      },
+      { timeoutMs: QUORUM_WAIT_MS, diagnostics },
+    );
   });
 
   test('--bootstrap-controller works too', async (t) => {

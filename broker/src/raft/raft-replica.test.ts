@@ -389,9 +389,16 @@ test('a follower whose leader went quiet pre-votes; when the others still hear t
       [3, true, 1],
     ],
   );
-  // Node 3 still follows 1 in epoch 1: the refusal names the leader, and node 2 goes back to it.
-  const out = replica.handle(
+  // Node 3 still follows 1 in epoch 1 and refuses, naming the leader node 2 already knows: no news,
+  // node 2 stays Prospective (Kafka's maybeTransition needs a node without a leader).
+  replica.handle(
     reply(pre[1]!, { kind: 'VoteResponse', errorCode: 0, leaderId: 1, leaderEpoch: 1, voteGranted: false, preVote: true }),
+    T0 + 2001,
+  );
+  assert.equal(replica.role, 'Prospective');
+  // The leader, alive after all, refuses too: the pre-vote is lost, and node 2 follows it again.
+  const out = replica.handle(
+    reply(pre[0]!, { kind: 'VoteResponse', errorCode: 0, leaderId: 1, leaderEpoch: 1, voteGranted: false, preVote: true }),
     T0 + 2001,
   );
   assert.equal(replica.role, 'Follower');
@@ -463,4 +470,26 @@ test('the leader refuses appends beyond maxUncommittedEntries', () => {
   const { leader, now } = electedLeader({ maxUncommittedEntries: 3 });
   assert.deepEqual(leader.append([Buffer.from('a'), Buffer.from('b')], now).result, { offset: 1 });
   assert.deepEqual(leader.append([Buffer.from('c')], now).result, { errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED });
+});
+
+test('a Prospective that knows the old leader is not sent back to following it by a voter naming that same leader', () => {
+  // Two followers of a dead leader time out together (real processes are that symmetric): each
+  // answers the other's pre-vote naming leader 1, the leader both remember. That is no news of a
+  // leader (Kafka's maybeTransition: only a node without a leader follows one it learns of in its
+  // epoch); taking it as one sent both back to following the dead leader, forever.
+  const { replica } = RaftReplica.start(
+    config(2, [1, 2, 3]),
+    { quorumState: { leaderEpoch: 1, leaderId: 1, votedId: -1 }, snapshot: null, entries: [] },
+    T0,
+  );
+  assert.equal(replica.role, 'Follower');
+  const now = T0 + 2000;
+  const preVotes = only(replica.tick(now), 'Vote');
+  assert.equal(replica.role, 'Prospective');
+  const toNode3 = preVotes.find((e) => e.to === 3)!;
+  assert.equal(toNode3.message.preVote, true);
+  const answer = reply(toNode3, { kind: 'VoteResponse', errorCode: 0, leaderId: 1, leaderEpoch: 1, voteGranted: true, preVote: true });
+  const outputs = replica.handle(answer, now);
+  assert.equal(replica.role, 'Candidate', types(outputs).join(' '));
+  assert.equal(replica.epoch, 2);
 });

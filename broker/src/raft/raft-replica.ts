@@ -560,8 +560,14 @@ export class RaftReplica {
       if (leaderId >= 0 && leaderId !== this.config.nodeId) this.toFollower(epoch, leaderId, nowMs);
       else this.toUnattached(epoch, -1, nowMs);
     } else if (epoch === this.epochValue && leaderId >= 0 && leaderId !== this.config.nodeId) {
-      const role = this.roleState.role;
-      if (role === 'Unattached' || role === 'Prospective' || role === 'Candidate') this.toFollower(epoch, leaderId, nowMs);
+      // Only news of a leader moves a node to follow it (Kafka's maybeTransition: "!hasLeader()").
+      // A Prospective that already knows this leader — the one whose fetch timed out — hears no
+      // news when another voter names it too; following it again would send two followers of a
+      // dead leader back and forth in lockstep, never electing (seen with three real processes).
+      const s = this.roleState;
+      const knowsLeader = s.role === 'Prospective' && s.leaderId === leaderId;
+      if ((s.role === 'Unattached' || s.role === 'Prospective' || s.role === 'Candidate') && !knowsLeader)
+        this.toFollower(epoch, leaderId, nowMs);
     }
   }
 
