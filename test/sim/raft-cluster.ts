@@ -100,6 +100,8 @@ class SimRaftNode {
   appliedSinceSnapshot = 0;
   /** Bumped at each crash, so callbacks scheduled for an earlier life do nothing. */
   life = 0;
+  /** Stays down from now on (a machine that is gone): no restart brings it back. */
+  gone = false;
 
   constructor(
     readonly id: number,
@@ -111,6 +113,7 @@ class SimRaftNode {
   }
 
   start(): void {
+    if (this.gone) return;
     const { replica, outputs } = RaftReplica.start(this.cluster.configFor(this.id), this.disk, this.cluster.scheduler.nowMs());
     this.replica = replica;
     this.applier = { nextOffset: 0, lastEpoch: 0, digest: 0 };
@@ -465,6 +468,10 @@ export class RaftCluster {
     return this.nodes[id - 1]!;
   }
 
+  majoritySize(): number {
+    return Math.floor(this.voterIds.length / 2) + 1;
+  }
+
   leaders(): SimRaftNode[] {
     return this.nodes.filter((n) => n.replica?.role === 'Leader');
   }
@@ -549,8 +556,18 @@ export class RaftCluster {
 
   /** Heals everything, restarts crashed nodes, then waits (bounded) for a leader that commits a
    * fresh client append. Returns the simulated time it took, or throws. */
-  healAndCheckLiveness(boundMs: number): number {
+  healAndCheckLiveness(boundMs: number, goneCount = 0): number {
     const startMs = this.scheduler.nowMs();
+    // A minority may be gone for good (the leader first, if there is one): the rest must elect
+    // and commit without them, as they must when a machine dies.
+    check(goneCount <= this.voterIds.length - this.majoritySize(), () => `${goneCount} gone nodes leave no majority`);
+    const candidates = [...this.leaders(), ...this.random.shuffled(this.nodes)];
+    for (const n of candidates) {
+      if (this.nodes.filter((x) => x.gone).length >= goneCount) break;
+      if (n.gone) continue;
+      n.crash(this.random);
+      n.gone = true;
+    }
     this.network.heal();
     this.network.setFaults({ dropRate: 0, duplicateRate: 0, minDelayMs: 0, maxDelayMs: 3, slowRate: 0, slowDelayMs: 0 });
     for (const n of this.nodes) if (!n.up) n.start();
@@ -579,10 +596,13 @@ export class RaftCluster {
 /** One seed's run: chaos, then heal and liveness. Odd seeds run 3 nodes, even seeds 5. Returns
  * the simulated ms from healing to the first committed client append. */
 export function runRaftSeed(seed: number, faults: Omit<ClusterOptions, 'seed' | 'nodeCount'> = {}, chaosMs = 2_000): number {
-  const cluster = new RaftCluster({ seed, nodeCount: seed % 2 === 1 ? 3 : 5, ...faults });
+  const nodeCount = seed % 2 === 1 ? 3 : 5;
+  const cluster = new RaftCluster({ seed, nodeCount, ...faults });
   cluster.startAll();
   cluster.runChaos(chaosMs);
-  return cluster.healAndCheckLiveness(LIVENESS_BOUND_MS);
+  // Every third seed heals with a minority gone for good (the leader among them when there is one).
+  const goneCount = seed % 3 === 0 ? Math.floor((nodeCount - 1) / 2) : 0;
+  return cluster.healAndCheckLiveness(LIVENESS_BOUND_MS, goneCount);
 }
 
 /** After healing, a client append must commit within this much simulated time. */

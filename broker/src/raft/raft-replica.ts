@@ -112,6 +112,8 @@ export interface RaftTestFaults {
   skipDivergenceCheck?: boolean;
   /** Do not remember a granted vote, so a voter can vote twice in one epoch. */
   forgetVote?: boolean;
+  /** A Prospective follows the leader it already knows again when another voter names it (a liveness bug). */
+  refollowNamedLeader?: boolean;
 }
 
 export type RaftRole = 'Unattached' | 'Prospective' | 'Candidate' | 'Leader' | 'Follower' | 'Resigned';
@@ -565,7 +567,7 @@ export class RaftReplica {
       // news when another voter names it too; following it again would send two followers of a
       // dead leader back and forth in lockstep, never electing (seen with three real processes).
       const s = this.roleState;
-      const knowsLeader = s.role === 'Prospective' && s.leaderId === leaderId;
+      const knowsLeader = s.role === 'Prospective' && s.leaderId === leaderId && this.config.testFaults?.refollowNamedLeader !== true;
       if ((s.role === 'Unattached' || s.role === 'Prospective' || s.role === 'Candidate') && !knowsLeader)
         this.toFollower(epoch, leaderId, nowMs);
     }
