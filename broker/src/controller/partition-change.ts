@@ -23,16 +23,11 @@ export const RECOVERED = 0;
 export const RECOVERING = 1;
 const NO_RECOVERY_STATE_CHANGE = -1;
 
-export interface PartitionState {
-  replicas: number[];
-  isr: number[];
-  removingReplicas: number[];
-  addingReplicas: number[];
-  leader: number;
-  leaderRecoveryState: number;
-  leaderEpoch: number;
-  partitionEpoch: number;
-}
+/** The fields of Kafka's PartitionRecord that leader election and ISR changes work on. */
+export type PartitionState = Pick<
+  PartitionRecord,
+  'replicas' | 'isr' | 'removingReplicas' | 'addingReplicas' | 'leader' | 'leaderRecoveryState' | 'leaderEpoch' | 'partitionEpoch'
+>;
 
 export type Election = 'ONLINE' | 'UNCLEAN';
 

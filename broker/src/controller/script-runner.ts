@@ -49,6 +49,7 @@ const message = (text: string | null | undefined) => (text === null || text === 
 const list = (items: readonly number[] | null) => (items === null ? 'null' : `[${items.join(',')}]`);
 
 export { parseScript, formatScript, scriptComments } from '../group/script-runner.js';
+import { parseScriptCommand } from '../group/script-runner.js';
 
 function parseFeatures(text: string): FeatureRange[] {
   return text
@@ -97,13 +98,7 @@ export class ScriptRunner {
   }
 
   run(command: string): string {
-    const [name, ...rest] = command.split(/\s+/);
-    const positional = rest.filter((a) => !a.includes('='));
-    const args = new Map(
-      rest.filter((a) => a.includes('=')).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] as [string, string]),
-    );
-    const str = (key: string, fallback: string) => args.get(key) ?? fallback;
-    const num = (key: string, fallback: number) => Number(args.get(key) ?? fallback);
+    const { name, positional, args, str, num } = parseScriptCommand(command);
     const flag = (key: string) => positional.includes(key);
     const brokerArg = () => {
       const id = Number(positional[0]);

@@ -105,6 +105,29 @@ export function scriptComments(text: string): Map<number, string[]> {
   return comments;
 }
 
+/** One script command: `name pos1 pos2 key=value ...` with typed accessors for its arguments. */
+export interface ScriptCommand {
+  name: string | undefined;
+  positional: string[];
+  args: Map<string, string>;
+  str(key: string, fallback: string): string;
+  num(key: string, fallback: number): number;
+}
+
+export function parseScriptCommand(command: string): ScriptCommand {
+  const [name, ...rest] = command.split(/\s+/);
+  const args = new Map(
+    rest.filter((a) => a.includes('=')).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] as [string, string]),
+  );
+  return {
+    name,
+    positional: rest.filter((a) => !a.includes('=')),
+    args,
+    str: (key, fallback) => args.get(key) ?? fallback,
+    num: (key, fallback) => Number(args.get(key) ?? fallback),
+  };
+}
+
 export class ScriptRunner {
   private nowMs = 0;
   private uuid = 0;
@@ -125,13 +148,7 @@ export class ScriptRunner {
   }
 
   private runCommand(command: string): string {
-    const [name, ...rest] = command.split(/\s+/);
-    const positional = rest.filter((a) => !a.includes('='));
-    const args = new Map(
-      rest.filter((a) => a.includes('=')).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] as [string, string]),
-    );
-    const str = (key: string, fallback: string) => args.get(key) ?? fallback;
-    const num = (key: string, fallback: number) => Number(args.get(key) ?? fallback);
+    const { name, positional, args, str, num } = parseScriptCommand(command);
     const nullable = (key: string) => ((args.get(key) ?? '') === '' ? null : args.get(key)!);
     const req = () => {
       const id = Number((positional[0] ?? '').replace(/^r/, ''));
